@@ -57,7 +57,7 @@ class SourceKind(StrEnum):
 
 # Which dataset and which events (with their amount fields) each source kind produces.
 KIND_EVENTS: dict[SourceKind, dict[str, tuple[str, ...]]] = {
-    SourceKind.erc20: {"burn": ("amount",), "mint": ("amount",)},
+    SourceKind.erc20: {"burn": ("amount",), "mint": ("amount",), "transfer": ("amount",)},
     SourceKind.service_fee: {"deposit": ("amount",), "withdraw": ("amount",)},
     SourceKind.lease_escrow: {
         "lease_created": ("amount",),
@@ -142,6 +142,9 @@ class SourceConfig(_Strict):
     answer_decimals: int | None = Field(
         default=None, ge=0, le=36, description="price_feed only: decimals of the answer"
     )
+    index_transfers: bool = Field(
+        default=False, description="erc20 only: also keep every Transfer in token_transfers"
+    )
 
     @field_validator("address")
     @classmethod
@@ -154,6 +157,8 @@ class SourceConfig(_Strict):
             raise ValueError("a price_feed source needs answer_decimals (e.g. 8)")
         if self.kind is not SourceKind.price_feed and self.answer_decimals is not None:
             raise ValueError("answer_decimals is only for price_feed sources")
+        if self.kind is not SourceKind.erc20 and self.index_transfers:
+            raise ValueError("index_transfers is only for erc20 sources")
         return self
 
 
@@ -248,12 +253,13 @@ class Config(_Strict):
                     )
                 if src.token not in self.tokens:
                     raise ValueError(
-                        f"{where}.token {src.token!r} is not a declared token "
-                        f"{sorted(self.tokens)}"
+                        f"{where}.token {src.token!r} is not a declared token {sorted(self.tokens)}"
                     )
                 token = self.tokens[src.token]
-                if src.kind is SourceKind.erc20 and token.address is not None and (
-                    token.address != src.address or token.chain != src.chain
+                if (
+                    src.kind is SourceKind.erc20
+                    and token.address is not None
+                    and (token.address != src.address or token.chain != src.chain)
                 ):
                     raise ValueError(
                         f"{where}: an erc20 source must be its token's contract; "

@@ -1,0 +1,471 @@
+"""Index a network's EVM sources into the lake: plan chunks, fetch, decode, write, checkpoint.
+
+Job -> reader -> mapper -> sink: a chunk is a block range on a fixed grid (multiples of the
+chain's chunk_size, so the same blocks always land in the same file however a run was asked
+for); the reader fetches its logs with eth_getLogs, splitting the range when the provider
+refuses it; the mapper decodes the logs in bulk; the sink writes one file per dataset and a
+blocks file, atomically. Chunks run concurrently (fetching, parsing and writing release the
+GIL) with a bounded number in flight; the checkpoint records each finished chunk with its
+boundary block hashes, so a crash resumes where it stopped and a deep reorg is detected.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from depinrev.config import ChainConfig, Config, ConfigError, SourceConfig, SourceKind
+from indexers.evm.decode import (
+    DecodeStats,
+    ReorgDuringRun,
+    datasets_for,
+    decode_logs,
+    normalize,
+    parse_logs_body,
+)
+from indexers.evm.events import EVENTS, TRANSFER, ZERO_TOPIC
+from indexers.evm.rpc import JsonRpcClient, RangeTooLarge
+from warehouse.lake import BLOCKS_SCHEMA, Checkpoint, ChunkRecord, Lake, ReorgRecord
+
+log = logging.getLogger(__name__)
+
+HEADER_BATCH = 200
+CHUNK_ATTEMPTS = 4
+
+
+class ChainMismatch(ConfigError):
+    """The RPC endpoint serves another chain than the configuration says."""
+
+
+class IndexError_(RuntimeError):
+    """Indexing could not complete; the message says which chunk and why."""
+
+
+@dataclass
+class ChainReport:
+    chain: str
+    chain_id: int
+    head: int
+    final: int
+    range: tuple[int, int] | None
+    chunks_indexed: int = 0
+    chunks_skipped: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    logs: int = 0
+    ignored_shape: int = 0
+    reorgs: list[ReorgRecord] = field(default_factory=list)
+    rpc: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class IndexReport:
+    network: str
+    chains: list[ChainReport] = field(default_factory=list)
+
+    @property
+    def logs(self) -> int:
+        return sum(c.logs for c in self.chains)
+
+
+# --- planning -----------------------------------------------------------------------------
+def plan_chunks(start: int, end: int, chunk_size: int) -> list[tuple[int, int]]:
+    """Cut [start, end] on the grid of multiples of chunk_size."""
+    out = []
+    s = start
+    while s <= end:
+        e = min(end, (s // chunk_size + 1) * chunk_size - 1)
+        out.append((s, e))
+        s = e + 1
+    return out
+
+
+def aligned_range(
+    first: int, final: int, chunk_size: int, want_from: int | None, want_to: int | None
+) -> tuple[int, int] | None:
+    """The block range to index: the request widened to whole grid chunks, inside
+    [first source block, final block]. Widening keeps files identical whatever was asked."""
+    lo = first if want_from is None else max(first, (want_from // chunk_size) * chunk_size)
+    hi = final if want_to is None else min(final, (want_to // chunk_size + 1) * chunk_size - 1)
+    return (lo, hi) if lo <= hi else None
+
+
+def log_filters(sources: list[SourceConfig]) -> list[dict[str, Any]]:
+    """eth_getLogs filters (without the block range) that fetch exactly what the sources need.
+
+    ERC-20 sources ask only for mints and burns (topic filters on the zero address) unless
+    they keep every transfer; other kinds ask for their event topics.
+    """
+    filters: list[dict[str, Any]] = []
+    erc20_all = sorted(
+        s.address for s in sources if s.kind is SourceKind.erc20 and s.index_transfers
+    )
+    erc20_supply = sorted(
+        s.address for s in sources if s.kind is SourceKind.erc20 and not s.index_transfers
+    )
+    if erc20_all:
+        filters.append({"address": erc20_all, "topics": [TRANSFER.topic0]})
+    if erc20_supply:
+        filters.append({"address": erc20_supply, "topics": [TRANSFER.topic0, None, ZERO_TOPIC]})
+        filters.append({"address": erc20_supply, "topics": [TRANSFER.topic0, ZERO_TOPIC]})
+    others = [s for s in sources if s.kind is not SourceKind.erc20]
+    if others:
+        topics = sorted({spec.topic0 for s in others for spec, _, _ in EVENTS[s.kind]})
+        filters.append({"address": sorted({s.address for s in others}), "topics": [topics]})
+    return filters
+
+
+# --- fetching -----------------------------------------------------------------------------
+class LogFetcher:
+    """eth_getLogs over a block range, splitting it when the provider says it is too large.
+
+    The working span adapts: it halves on a refusal and grows back after a run of successes,
+    so a provider's limit is learned once instead of hit on every chunk.
+    """
+
+    def __init__(self, client: JsonRpcClient, max_span: int) -> None:
+        self.client = client
+        self.max_span = max_span
+        self.span = max_span
+        self._ok = 0
+        self._lock = threading.Lock()
+
+    def _shrink(self, failed: int) -> None:
+        with self._lock:
+            self.span = max(1, min(self.span, failed // 2))
+            self._ok = 0
+
+    def _grew(self) -> None:
+        with self._lock:
+            self._ok += 1
+            if self._ok >= 16 and self.span < self.max_span:
+                self.span = min(self.max_span, self.span * 2)
+                self._ok = 0
+
+    def fetch(self, flt: dict[str, Any], start: int, end: int) -> list[pa.Table]:
+        out: list[pa.Table] = []
+        pending = [(start, end)]
+        while pending:
+            s, e = pending.pop()
+            if e - s + 1 > self.span:
+                mid = s + self.span - 1
+                pending.extend([(mid + 1, e), (s, mid)])
+                continue
+            params = [{**flt, "fromBlock": hex(s), "toBlock": hex(e)}]
+            try:
+                body = self.client.call_raw("eth_getLogs", params)
+            except RangeTooLarge:
+                if s == e:
+                    raise
+                self._shrink(e - s + 1)
+                mid = (s + e) // 2
+                pending.extend([(mid + 1, e), (s, mid)])
+                continue
+            self._grew()
+            out.append(parse_logs_body(body))
+        return out
+
+
+def fetch_headers(client: JsonRpcClient, numbers: list[int]) -> pl.DataFrame:
+    """Headers (number, hash, parent hash, timestamp) of the given blocks, in JSON-RPC batches."""
+    rows: list[dict[str, Any]] = []
+    for i in range(0, len(numbers), HEADER_BATCH):
+        part = numbers[i : i + HEADER_BATCH]
+        params = [[hex(n), False] for n in part]
+        try:
+            blocks = client.batch("eth_getBlockByNumber", params)
+        except Exception:  # some providers refuse batches: one call each
+            blocks = [client.call("eth_getBlockByNumber", p) for p in params]
+        for n, b in zip(part, blocks, strict=True):
+            if b is None:
+                raise ReorgDuringRun(f"block {n} is unknown to the node (reorged or pruned)")
+            rows.append(
+                {
+                    "block_number": int(b["number"], 16),
+                    "block_hash": b["hash"].lower(),
+                    "parent_hash": b["parentHash"].lower(),
+                    "block_timestamp": int(b["timestamp"], 16),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "block_number": pl.Int64,
+            "block_hash": pl.String,
+            "parent_hash": pl.String,
+            "block_timestamp": pl.Int64,
+        },
+    )
+
+
+# --- one chunk ----------------------------------------------------------------------------
+@dataclass
+class ChunkJob:
+    network: str
+    chain_id: int
+    sources: list[SourceConfig]
+    filters: list[dict[str, Any]]
+    datasets: list[str]
+    start: int
+    end: int
+
+
+def index_chunk(job: ChunkJob, fetcher: LogFetcher, lake: Lake, stats: DecodeStats) -> ChunkRecord:
+    """Fetch, decode and write one chunk; retried by the caller on ReorgDuringRun."""
+    raw: list[pa.Table] = []
+    for flt in job.filters:
+        raw.extend(fetcher.fetch(flt, job.start, job.end))
+    logs = normalize(pa.concat_tables(raw)) if raw else normalize(parse_logs_body(b'{"result":[]}'))
+    # A transfer from 0x0 to 0x0 matches both the mint and the burn filter.
+    logs = logs.unique(subset=["block_number", "log_index"], keep="first", maintain_order=True)
+    wanted = sorted({job.start, job.end, *logs["block_number"].unique().to_list()})
+    headers = fetch_headers(fetcher.client, wanted)
+    tables = decode_logs(
+        logs, headers, job.sources, network=job.network, chain_id=job.chain_id, stats=stats
+    )
+    blocks = _blocks_table(headers, job)
+    rows: dict[str, int] = {}
+    for dataset in job.datasets:
+        t = tables[dataset]
+        lake.write_chunk(dataset, job.network, job.chain_id, job.start, job.end, t)
+        rows[dataset] = t.num_rows
+    # The blocks file is written last: its presence with the checkpoint marks a whole chunk.
+    lake.write_chunk("blocks", job.network, job.chain_id, job.start, job.end, blocks)
+    by_num = dict(
+        zip(headers["block_number"].to_list(), headers["block_hash"].to_list(), strict=True)
+    )
+    return ChunkRecord(job.start, job.end, by_num[job.start], by_num[job.end], rows)
+
+
+def _blocks_table(headers: pl.DataFrame, job: ChunkJob) -> pa.Table:
+    h = headers.sort("block_number")
+    n = h.height
+    roles = [
+        "boundary" if b in (job.start, job.end) else "log" for b in h["block_number"].to_list()
+    ]
+    return pa.Table.from_arrays(
+        [
+            pa.array([job.chain_id] * n, pa.int64()),
+            pa.array([job.network] * n, pa.string()),
+            h["block_number"].to_arrow(),
+            h["block_hash"].to_arrow().cast(pa.string()),
+            h["parent_hash"].to_arrow().cast(pa.string()),
+            h["block_timestamp"].to_arrow(),
+            pa.array(roles, pa.string()),
+        ],
+        schema=BLOCKS_SCHEMA,
+    )
+
+
+# --- reorgs -------------------------------------------------------------------------------
+def find_reorg(client: JsonRpcClient, cp: Checkpoint, head: int) -> ReorgRecord | None:
+    """Walk recorded chunks newest-first until one's end hash matches the chain.
+
+    Block hashes chain: a matching end hash proves every earlier block unchanged, so one
+    request suffices on an unchanged chain.
+    """
+    bad: ChunkRecord | None = None
+    first_seen: tuple[int, str, str] | None = None
+    for rec in reversed(cp.chunks):
+        block = (
+            client.call("eth_getBlockByNumber", [hex(rec.end), False]) if rec.end <= head else None
+        )
+        chain_hash = block["hash"].lower() if block else "(missing)"
+        if chain_hash == rec.end_hash:
+            break
+        bad = rec
+        if first_seen is None:
+            first_seen = (rec.end, rec.end_hash, chain_hash)
+    if bad is None or first_seen is None:
+        return None
+    return ReorgRecord(
+        block_number=first_seen[0],
+        stored_hash=first_seen[1],
+        chain_hash=first_seen[2],
+        reindexed_from=bad.start,
+        detected_at_head=head,
+    )
+
+
+# --- a chain, a network -------------------------------------------------------------------
+def connect(chain_name: str, chain: ChainConfig) -> JsonRpcClient:
+    """A client for the chain, refused if the endpoint reports another chain id."""
+    client = JsonRpcClient(chain.rpc_url())
+    try:
+        got = int(client.call("eth_chainId"), 16)
+    except Exception:
+        client.close()
+        raise
+    if got != chain.chain_id:
+        client.close()
+        raise ChainMismatch(
+            f"chains.{chain_name}: the RPC at {client.url} reports chain id {got}, "
+            f"but the configuration says {chain.chain_id}; refusing to index"
+        )
+    return client
+
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def index_chain(
+    config: Config,
+    network: str,
+    chain_name: str,
+    lake: Lake,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    overwrite: bool = False,
+    progress: ProgressFn | None = None,
+) -> ChainReport:
+    t0 = time.perf_counter()
+    chain = config.chain(chain_name)
+    sources = [s for s in config.network(network).sources if s.chain == chain_name]
+    client = connect(chain_name, chain)
+    try:
+        head = int(client.call("eth_blockNumber"), 16)
+        final = head - chain.finality_depth
+        first = min(s.start_block for s in sources)
+        rng = aligned_range(first, final, chain.chunk_size, from_block, to_block)
+        report = ChainReport(chain_name, chain.chain_id, head, final, rng)
+        cp = lake.load_checkpoint(network, chain.chain_id)
+
+        reorg = find_reorg(client, cp, head)
+        if reorg is not None:
+            log.warning(
+                "%s/%s: block %d hash changed (%s -> %s): re-indexing from block %d",
+                network,
+                chain_name,
+                reorg.block_number,
+                reorg.stored_hash,
+                reorg.chain_hash,
+                reorg.reindexed_from,
+            )
+            cp.drop_from(reorg.reindexed_from)
+            cp.reorgs.append(reorg)
+            lake.delete_from(network, chain.chain_id, reorg.reindexed_from)
+            lake.save_checkpoint(cp)
+            report.reorgs.append(reorg)
+            if rng is not None:
+                rng = (min(rng[0], reorg.reindexed_from), rng[1])
+        if rng is None:
+            return report
+
+        datasets = datasets_for(sources)
+        done = {(c.start, c.end) for c in cp.chunks}
+        todo: list[tuple[int, int]] = []
+        for s, e in plan_chunks(rng[0], rng[1], chain.chunk_size):
+            complete = (s, e) in done and all(
+                lake.chunk_path(d, network, chain.chain_id, s, e).exists()
+                for d in [*datasets, "blocks"]
+            )
+            if complete and not overwrite:
+                report.chunks_skipped += 1
+            else:
+                todo.append((s, e))
+
+        fetcher = LogFetcher(client, min(chain.max_blocks_per_request, chain.chunk_size))
+        stats = DecodeStats()
+        filters = log_filters(sources)
+        jobs = (
+            ChunkJob(network, chain.chain_id, sources, filters, datasets, s, e) for s, e in todo
+        )
+        total = len(todo)
+        for rec in _run_jobs(jobs, fetcher, lake, stats, chain.concurrency):
+            cp.put(rec)
+            lake.save_checkpoint(cp)
+            report.chunks_indexed += 1
+            for d, n in rec.rows.items():
+                report.rows[d] = report.rows.get(d, 0) + n
+            if progress is not None:
+                progress(f"{network}/{chain_name}", report.chunks_indexed, total)
+        report.logs = stats.logs
+        report.ignored_shape = stats.ignored_shape
+        report.rpc = dict(client.stats)
+        report.seconds = time.perf_counter() - t0
+        return report
+    finally:
+        client.close()
+
+
+def _run_jobs(
+    jobs: Iterator[ChunkJob], fetcher: LogFetcher, lake: Lake, stats: DecodeStats, workers: int
+) -> Iterator[ChunkRecord]:
+    """Run chunk jobs on a thread pool, at most 2 x workers in flight (bounded memory)."""
+
+    def run(job: ChunkJob) -> ChunkRecord:
+        for attempt in range(1, CHUNK_ATTEMPTS + 1):
+            try:
+                return index_chunk(job, fetcher, lake, stats)
+            except ReorgDuringRun as exc:
+                if attempt == CHUNK_ATTEMPTS:
+                    raise IndexError_(
+                        f"chunk {job.start}-{job.end}: chain kept changing: {exc}"
+                    ) from exc
+                time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk") as pool:
+        in_flight: set[Future[ChunkRecord]] = set()
+        for job in jobs:
+            in_flight.add(pool.submit(run, job))
+            if len(in_flight) >= 2 * workers:
+                finished, in_flight = _drain(in_flight)
+                yield from finished
+        while in_flight:
+            finished, in_flight = _drain(in_flight)
+            yield from finished
+
+
+def _drain(
+    in_flight: set[Future[ChunkRecord]],
+) -> tuple[list[ChunkRecord], set[Future[ChunkRecord]]]:
+    done, rest = wait(in_flight, return_when=FIRST_COMPLETED)
+    out = []
+    for f in done:
+        try:
+            out.append(f.result())
+        except BaseException:
+            for other in rest:
+                other.cancel()
+            raise
+    return out, set(rest)
+
+
+def index_network(
+    config: Config,
+    network: str,
+    lake_root: str | Path | Lake,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    overwrite: bool = False,
+    progress: ProgressFn | None = None,
+) -> IndexReport:
+    """Index every source of a network, chain by chain, into the lake at `lake_root`."""
+    lake = lake_root if isinstance(lake_root, Lake) else Lake(lake_root)
+    report = IndexReport(network)
+    for chain_name in config.chains_of(network):
+        report.chains.append(
+            index_chain(
+                config,
+                network,
+                chain_name,
+                lake,
+                from_block=from_block,
+                to_block=to_block,
+                overwrite=overwrite,
+                progress=progress,
+            )
+        )
+    return report
