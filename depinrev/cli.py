@@ -1,0 +1,175 @@
+"""The `depinrev` command line: a thin layer over the libraries in indexers/ and warehouse/."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from depinrev.config import Config, ConfigError, default_config_path, load_config
+
+app = typer.Typer(
+    help="Audited on-chain revenue for DePIN compute networks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="network configuration YAML [default: $DEPINREV_CONFIG or "
+                 "config/networks.devnet.yaml]"),
+]
+LakeOpt = Annotated[Path, typer.Option("--lake", help="root of the Parquet lake")]
+
+
+def _load(config: Path | None) -> Config:
+    path = config or default_config_path()
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command("check-config")
+def check_config(config: ConfigOpt = None) -> None:
+    """Validate a network configuration file and list what it declares."""
+    cfg = _load(config)
+    t = Table("network", "devnet", "chains", "sources", "rules")
+    for name, net in cfg.networks.items():
+        t.add_row(
+            name, "yes" if net.devnet else "no", ", ".join(cfg.chains_of(name)),
+            str(len(net.sources)), str(len(net.revenue_rules)),
+        )
+    console.print(t)
+    console.print(f"[green]ok[/green]: {config or default_config_path()}")
+
+
+def _index(cfg: Config, networks: list[str], lake: Path, *, from_block: int | None,
+           to_block: int | None, overwrite: bool) -> None:
+    from indexers.evm import index_network
+    from indexers.evm.rpc import RpcUnavailable
+
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+        disable=not sys.stdout.isatty(),
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def tick(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = progress.add_task(what, total=total)
+            progress.update(tasks[what], completed=done)
+
+        t = Table("network", "chain", "final block", "indexed", "skipped", "logs", "rows",
+                  "reorgs", "seconds", title=f"indexed into {lake}")
+        for name in networks:
+            try:
+                report = index_network(cfg, name, lake, from_block=from_block,
+                                       to_block=to_block, overwrite=overwrite, progress=tick)
+            except (ConfigError, RpcUnavailable) as exc:
+                err_console.print(f"[red]error:[/red] {name}: {exc}")
+                raise typer.Exit(1) from exc
+            for c in report.chains:
+                t.add_row(name, c.chain, str(c.final), str(c.chunks_indexed),
+                          str(c.chunks_skipped), str(c.logs), str(sum(c.rows.values())),
+                          str(len(c.reorgs)), f"{c.seconds:.1f}")
+    console.print(t)
+
+
+@app.command()
+def index(
+    network: Annotated[
+        list[str] | None, typer.Option("--network", "-n", help="network(s); default all")
+    ] = None,
+    from_block: Annotated[int | None, typer.Option(help="first block (widened to a chunk)")] = None,
+    to_block: Annotated[int | None, typer.Option(help="last block (widened to a chunk)")] = None,
+    overwrite: Annotated[bool, typer.Option(help="re-index chunks already in the lake")] = False,
+    config: ConfigOpt = None,
+    lake: LakeOpt = Path("data/lake"),
+) -> None:
+    """Index finalized blocks of the networks' sources into the Parquet lake (resumable)."""
+    cfg = _load(config)
+    names = network or sorted(cfg.networks)
+    for n in names:
+        if n not in cfg.networks:
+            _unknown(cfg, n)
+    _index(cfg, names, lake, from_block=from_block, to_block=to_block, overwrite=overwrite)
+
+
+def _unknown(cfg: Config, name: str) -> None:
+    err_console.print(
+        f"[red]error:[/red] unknown network {name!r}; configured: {', '.join(sorted(cfg.networks))}"
+    )
+    raise typer.Exit(2)
+
+
+@app.command()
+def summary(config: ConfigOpt = None, lake: LakeOpt = Path("data/lake")) -> None:
+    """Per-network, per-quarter totals of lease payments, fees and burns in the lake."""
+    from depinrev.summary import summarize
+
+    cfg = _load(config)
+    print_summary(summarize(lake, cfg), cfg)
+
+
+def print_summary(rows: list, cfg: Config) -> None:
+    t = Table("network", "quarter", "dataset", "event", "measure", "token", "events", "amount",
+              title="Lake summary (token amounts, exact; devnet networks are simulated)")
+    for r in rows:
+        symbol = cfg.tokens[r.token].symbol if r.token in cfg.tokens else r.token
+        label = f"{r.network} (devnet)" if cfg.networks.get(r.network, None) and \
+            cfg.networks[r.network].devnet else r.network
+        t.add_row(label, r.quarter, r.dataset, r.event, r.measure, symbol, str(r.events),
+                  f"{r.amount:,f}")
+    console.print(t)
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="where the devnet, lake and warehouse go")] = Path(
+        "data"
+    ),
+    seed: Annotated[int, typer.Option(help="devnet simulator seed")] = 7,
+    config: ConfigOpt = None,
+) -> None:
+    """The local devnet demo: start the devnet, index every network, print the quarterly table."""
+    from depinrev.devnet import devnet_up
+    from depinrev.summary import summarize
+
+    cfg_path = config or default_config_path()
+    cfg = _load(cfg_path)
+    console.rule("[bold]1. devnet: two anvil chains replaying 2025")
+    devnet_up(cfg_path, data_dir / "devnet", seed=seed)
+    console.rule("[bold]2. index every network into the Parquet lake")
+    lake = data_dir / "lake"
+    _index(cfg, sorted(cfg.networks), lake, from_block=None, to_block=None, overwrite=False)
+    console.rule("[bold]3. what the lake holds, per network and quarter (DuckDB over Parquet)")
+    print_summary(summarize(lake, cfg), cfg)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
