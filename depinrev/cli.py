@@ -24,8 +24,11 @@ err_console = Console(stderr=True)
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="network configuration YAML [default: $DEPINREV_CONFIG or "
-                 "config/networks.devnet.yaml]"),
+    typer.Option(
+        "--config",
+        help="network configuration YAML [default: $DEPINREV_CONFIG or "
+        "config/networks.devnet.yaml]",
+    ),
 ]
 LakeOpt = Annotated[Path, typer.Option("--lake", help="root of the Parquet lake")]
 
@@ -56,21 +59,35 @@ def check_config(config: ConfigOpt = None) -> None:
     t = Table("network", "devnet", "chains", "sources", "rules")
     for name, net in cfg.networks.items():
         t.add_row(
-            name, "yes" if net.devnet else "no", ", ".join(cfg.chains_of(name)),
-            str(len(net.sources)), str(len(net.revenue_rules)),
+            name,
+            "yes" if net.devnet else "no",
+            ", ".join(cfg.chains_of(name)),
+            str(len(net.sources)),
+            str(len(net.revenue_rules)),
         )
     console.print(t)
     console.print(f"[green]ok[/green]: {config or default_config_path()}")
 
 
-def _index(cfg: Config, networks: list[str], lake: Path, *, from_block: int | None,
-           to_block: int | None, overwrite: bool) -> None:
+def _index(
+    cfg: Config,
+    networks: list[str],
+    lake: Path,
+    *,
+    from_block: int | None,
+    to_block: int | None,
+    overwrite: bool,
+) -> None:
     from indexers.evm import index_network
     from indexers.evm.rpc import RpcUnavailable
 
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
         disable=not sys.stdout.isatty(),
     ) as progress:
         tasks: dict[str, int] = {}
@@ -80,19 +97,44 @@ def _index(cfg: Config, networks: list[str], lake: Path, *, from_block: int | No
                 tasks[what] = progress.add_task(what, total=total)
             progress.update(tasks[what], completed=done)
 
-        t = Table("network", "chain", "final block", "indexed", "skipped", "logs", "rows",
-                  "reorgs", "seconds", title=f"indexed into {lake}")
+        t = Table(
+            "network",
+            "chain",
+            "final block",
+            "indexed",
+            "skipped",
+            "logs",
+            "rows",
+            "reorgs",
+            "seconds",
+            title=f"indexed into {lake}",
+        )
         for name in networks:
             try:
-                report = index_network(cfg, name, lake, from_block=from_block,
-                                       to_block=to_block, overwrite=overwrite, progress=tick)
+                report = index_network(
+                    cfg,
+                    name,
+                    lake,
+                    from_block=from_block,
+                    to_block=to_block,
+                    overwrite=overwrite,
+                    progress=tick,
+                )
             except (ConfigError, RpcUnavailable) as exc:
                 err_console.print(f"[red]error:[/red] {name}: {exc}")
                 raise typer.Exit(1) from exc
             for c in report.chains:
-                t.add_row(name, c.chain, str(c.final), str(c.chunks_indexed),
-                          str(c.chunks_skipped), str(c.logs), str(sum(c.rows.values())),
-                          str(len(c.reorgs)), f"{c.seconds:.1f}")
+                t.add_row(
+                    name,
+                    c.chain,
+                    str(c.final),
+                    str(c.chunks_indexed),
+                    str(c.chunks_skipped),
+                    str(c.logs),
+                    str(sum(c.rows.values())),
+                    str(len(c.reorgs)),
+                    f"{c.seconds:.1f}",
+                )
     console.print(t)
 
 
@@ -133,14 +175,27 @@ def summary(config: ConfigOpt = None, lake: LakeOpt = Path("data/lake")) -> None
 
 
 def print_summary(rows: list, cfg: Config) -> None:
-    t = Table("network", "quarter", "dataset", "event", "measure", "token", "events", "amount",
-              title="Lake summary (token amounts, exact; devnet networks are simulated)")
+    t = Table(
+        "network",
+        "quarter",
+        "dataset",
+        "event",
+        "measure",
+        "token",
+        "events",
+        "amount",
+        title="Lake summary (token amounts, exact; devnet networks are simulated)",
+    )
     for r in rows:
         symbol = cfg.tokens[r.token].symbol if r.token in cfg.tokens else r.token
-        label = f"{r.network} (devnet)" if cfg.networks.get(r.network, None) and \
-            cfg.networks[r.network].devnet else r.network
-        t.add_row(label, r.quarter, r.dataset, r.event, r.measure, symbol, str(r.events),
-                  f"{r.amount:,f}")
+        label = (
+            f"{r.network} (devnet)"
+            if cfg.networks.get(r.network, None) and cfg.networks[r.network].devnet
+            else r.network
+        )
+        t.add_row(
+            label, r.quarter, r.dataset, r.event, r.measure, symbol, str(r.events), f"{r.amount:,f}"
+        )
     console.print(t)
 
 

@@ -66,8 +66,6 @@ def summarize(lake_root: str | Path, config: Config) -> list[SummaryRow]:
             with localcontext() as ctx:
                 ctx.prec = 100
                 amount = Decimal(raw).scaleb(-decimals)
-            rows.append(
-                SummaryRow(network, quarter, dataset, event, column, token, n, raw, amount)
-            )
+            rows.append(SummaryRow(network, quarter, dataset, event, column, token, n, raw, amount))
     con.close()
     return sorted(rows, key=lambda r: (r.network, r.quarter, r.dataset, r.event, r.measure))

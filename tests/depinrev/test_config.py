@@ -35,26 +35,48 @@ def test_devnet_config_loads_with_four_devnet_networks_on_two_chains():
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d["chains"]["ethereum-devnet"].update(finality_depth=-1),
-         r"chains\.ethereum-devnet\.finality_depth"),
-        (lambda d: d["chains"]["ethereum-devnet"].update(rpc_url_env="not an env"),
-         r"rpc_url_env.*not an environment variable"),
-        (lambda d: d["networks"]["akash-devnet"]["sources"][0].update(address="0x1234"),
-         r"sources\.0\.address.*20-byte"),
-        (lambda d: d["networks"]["akash-devnet"]["sources"][0].update(token="nope"),
-         r"token 'nope' is not a declared token"),
-        (lambda d: d["networks"]["akash-devnet"]["revenue_rules"][0].update(source="ghost"),
-         r"revenue_rules\[0\]\.source 'ghost'"),
-        (lambda d: d["networks"]["akash-devnet"]["revenue_rules"][0].update(event="burn"),
-         r"event 'burn' is not an event of a lease_escrow"),
-        (lambda d: d["networks"]["akash-devnet"]["revenue_rules"][0]["labels"].update(fees="x"),
-         r"share for fees is 'x'"),
-        (lambda d: d["networks"]["akash-devnet"]["revenue_rules"][0]["labels"].update(
-            profit="1"), r"labels\.profit"),
-        (lambda d: d["chains"]["ethereum-devnet"].update(colour="blue"),
-         r"chains\.ethereum-devnet\.colour.*Extra inputs"),
-        (lambda d: d["chains"]["arbitrum-devnet"].update(chain_id=1337),
-         r"chain ids must be unique"),
+        (
+            lambda d: d["chains"]["ethereum-devnet"].update(finality_depth=-1),
+            r"chains\.ethereum-devnet\.finality_depth",
+        ),
+        (
+            lambda d: d["chains"]["ethereum-devnet"].update(rpc_url_env="not an env"),
+            r"rpc_url_env.*not an environment variable",
+        ),
+        (
+            lambda d: d["networks"]["akash-devnet"]["sources"][0].update(address="0x1234"),
+            r"sources\.0\.address.*20-byte",
+        ),
+        (
+            lambda d: d["networks"]["akash-devnet"]["sources"][0].update(token="nope"),
+            r"token 'nope' is not a declared token",
+        ),
+        (
+            lambda d: d["networks"]["akash-devnet"]["revenue_rules"][0].update(source="ghost"),
+            r"revenue_rules\[0\]\.source 'ghost'",
+        ),
+        (
+            lambda d: d["networks"]["akash-devnet"]["revenue_rules"][0].update(event="burn"),
+            r"event 'burn' is not an event of a lease_escrow",
+        ),
+        (
+            lambda d: d["networks"]["akash-devnet"]["revenue_rules"][0]["labels"].update(fees="x"),
+            r"share for fees is 'x'",
+        ),
+        (
+            lambda d: d["networks"]["akash-devnet"]["revenue_rules"][0]["labels"].update(
+                profit="1"
+            ),
+            r"labels\.profit",
+        ),
+        (
+            lambda d: d["chains"]["ethereum-devnet"].update(colour="blue"),
+            r"chains\.ethereum-devnet\.colour.*Extra inputs",
+        ),
+        (
+            lambda d: d["chains"]["arbitrum-devnet"].update(chain_id=1337),
+            r"chain ids must be unique",
+        ),
     ],
 )
 def test_wrong_files_are_refused_naming_the_field(tmp_path, mutate, message):

@@ -44,7 +44,7 @@ def test_int256_keeps_sign():
 
 
 def test_invalid_hex_is_an_error_not_a_zero():
-    with pytest.raises(Exception, match="(?i)hex|decode"):
+    with pytest.raises(Exception, match=r"(?i)hex|decode"):
         words(pl.Series(["zz" * 32]))
 
 
@@ -63,8 +63,9 @@ LOG = {
 
 def test_compact_and_pretty_bodies_parse_the_same():
     compact = orjson.dumps({"jsonrpc": "2.0", "id": 1, "result": [LOG, LOG]})
-    pretty = orjson.dumps({"id": 1, "result": [LOG, LOG], "jsonrpc": "2.0"},
-                          option=orjson.OPT_INDENT_2)
+    pretty = orjson.dumps(
+        {"id": 1, "result": [LOG, LOG], "jsonrpc": "2.0"}, option=orjson.OPT_INDENT_2
+    )
     a, b = normalize(parse_logs_body(compact)), normalize(parse_logs_body(pretty))
     assert a.equals(b)
     row = a.row(0, named=True)

@@ -116,7 +116,9 @@ def _rows(table) -> set[tuple]:
 @pytest.fixture
 def mainnet(monkeypatch):
     logs = _logs()
-    emitters = sorted({lg["address"] for lg in logs if lg["topics"] and lg["topics"][0] == TRANSFER})
+    emitters = sorted(
+        {lg["address"] for lg in logs if lg["topics"] and lg["topics"][0] == TRANSFER}
+    )
     return logs, emitters
 
 
@@ -144,7 +146,9 @@ def test_extracts_exactly_the_erc20_transfers_and_ignores_erc721(mainnet, tmp_pa
     assert set(transfers["chain_id"].to_pylist()) == {1}
 
 
-def test_supply_only_sources_fetch_mints_and_burns_with_topic_filters(mainnet, tmp_path, monkeypatch):
+def test_supply_only_sources_fetch_mints_and_burns_with_topic_filters(
+    mainnet, tmp_path, monkeypatch
+):
     logs, emitters = mainnet
     cfg = _config(emitters).model_dump()
     for s in cfg["networks"]["mainnet-sample"]["sources"]:
@@ -191,5 +195,5 @@ def test_rpc_with_another_chain_id_is_refused(mainnet, tmp_path, monkeypatch):
     chain.chain_id = 42161
     with EvmServer(chain) as server:
         monkeypatch.setenv("DEPINREV_TEST_MAINNET_RPC", server.url)
-        with pytest.raises(ChainMismatch, match="reports chain id 42161.*says 1"):
+        with pytest.raises(ChainMismatch, match=r"reports chain id 42161.*says 1"):
             index_network(_config(emitters), "mainnet-sample", tmp_path)
