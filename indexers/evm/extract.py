@@ -11,11 +11,13 @@ boundary block hashes, so a crash resumes where it stopped and a deep reorg is d
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,6 +319,24 @@ def connect(chain_name: str, chain: ChainConfig) -> JsonRpcClient:
 ProgressFn = Callable[[str, int, int], None]
 
 
+@contextmanager
+def writer_lock(lake: Lake, network: str, chain_id: int) -> Iterator[None]:
+    """One writer per network and chain at a time, across threads and processes.
+
+    Parallel Dagster partitions of the same network may share a chunk; the lock serialises
+    them so the checkpoint's read-modify-write never loses a record (the chunk files
+    themselves are atomic and identical whoever writes them).
+    """
+    path = lake.checkpoint_path(network, chain_id).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def index_chain(
     config: Config,
     network: str,
@@ -333,69 +353,97 @@ def index_chain(
     sources = [s for s in config.network(network).sources if s.chain == chain_name]
     client = connect(chain_name, chain)
     try:
-        head = int(client.call("eth_blockNumber"), 16)
-        final = head - chain.finality_depth
-        first = min(s.start_block for s in sources)
-        rng = aligned_range(first, final, chain.chunk_size, from_block, to_block)
-        report = ChainReport(chain_name, chain.chain_id, head, final, rng)
-        cp = lake.load_checkpoint(network, chain.chain_id)
-
-        reorg = find_reorg(client, cp, head)
-        if reorg is not None:
-            log.warning(
-                "%s/%s: block %d hash changed (%s -> %s): re-indexing from block %d",
-                network,
+        with writer_lock(lake, network, chain.chain_id):
+            return _index_chain_locked(
+                client,
                 chain_name,
-                reorg.block_number,
-                reorg.stored_hash,
-                reorg.chain_hash,
-                reorg.reindexed_from,
+                chain,
+                sources,
+                network,
+                lake,
+                t0,
+                from_block=from_block,
+                to_block=to_block,
+                overwrite=overwrite,
+                progress=progress,
             )
-            cp.drop_from(reorg.reindexed_from)
-            cp.reorgs.append(reorg)
-            lake.delete_from(network, chain.chain_id, reorg.reindexed_from)
-            lake.save_checkpoint(cp)
-            report.reorgs.append(reorg)
-            if rng is not None:
-                rng = (min(rng[0], reorg.reindexed_from), rng[1])
-        if rng is None:
-            return report
-
-        datasets = datasets_for(sources)
-        done = {(c.start, c.end) for c in cp.chunks}
-        todo: list[tuple[int, int]] = []
-        for s, e in plan_chunks(rng[0], rng[1], chain.chunk_size):
-            complete = (s, e) in done and all(
-                lake.chunk_path(d, network, chain.chain_id, s, e).exists()
-                for d in [*datasets, "blocks"]
-            )
-            if complete and not overwrite:
-                report.chunks_skipped += 1
-            else:
-                todo.append((s, e))
-
-        fetcher = LogFetcher(client, min(chain.max_blocks_per_request, chain.chunk_size))
-        stats = DecodeStats()
-        filters = log_filters(sources)
-        jobs = (
-            ChunkJob(network, chain.chain_id, sources, filters, datasets, s, e) for s, e in todo
-        )
-        total = len(todo)
-        for rec in _run_jobs(jobs, fetcher, lake, stats, chain.concurrency):
-            cp.put(rec)
-            lake.save_checkpoint(cp)
-            report.chunks_indexed += 1
-            for d, n in rec.rows.items():
-                report.rows[d] = report.rows.get(d, 0) + n
-            if progress is not None:
-                progress(f"{network}/{chain_name}", report.chunks_indexed, total)
-        report.logs = stats.logs
-        report.ignored_shape = stats.ignored_shape
-        report.rpc = dict(client.stats)
-        report.seconds = time.perf_counter() - t0
-        return report
     finally:
         client.close()
+
+
+def _index_chain_locked(
+    client: JsonRpcClient,
+    chain_name: str,
+    chain: ChainConfig,
+    sources: list[SourceConfig],
+    network: str,
+    lake: Lake,
+    t0: float,
+    *,
+    from_block: int | None,
+    to_block: int | None,
+    overwrite: bool,
+    progress: ProgressFn | None,
+) -> ChainReport:
+    head = int(client.call("eth_blockNumber"), 16)
+    final = head - chain.finality_depth
+    first = min(s.start_block for s in sources)
+    rng = aligned_range(first, final, chain.chunk_size, from_block, to_block)
+    report = ChainReport(chain_name, chain.chain_id, head, final, rng)
+    cp = lake.load_checkpoint(network, chain.chain_id)
+
+    reorg = find_reorg(client, cp, head)
+    if reorg is not None:
+        log.warning(
+            "%s/%s: block %d hash changed (%s -> %s): re-indexing from block %d",
+            network,
+            chain_name,
+            reorg.block_number,
+            reorg.stored_hash,
+            reorg.chain_hash,
+            reorg.reindexed_from,
+        )
+        cp.drop_from(reorg.reindexed_from)
+        cp.reorgs.append(reorg)
+        lake.delete_from(network, chain.chain_id, reorg.reindexed_from)
+        lake.save_checkpoint(cp)
+        report.reorgs.append(reorg)
+        if rng is not None:
+            rng = (min(rng[0], reorg.reindexed_from), rng[1])
+    if rng is None:
+        return report
+
+    datasets = datasets_for(sources)
+    done = {(c.start, c.end) for c in cp.chunks}
+    todo: list[tuple[int, int]] = []
+    for s, e in plan_chunks(rng[0], rng[1], chain.chunk_size):
+        complete = (s, e) in done and all(
+            lake.chunk_path(d, network, chain.chain_id, s, e).exists()
+            for d in [*datasets, "blocks"]
+        )
+        if complete and not overwrite:
+            report.chunks_skipped += 1
+        else:
+            todo.append((s, e))
+
+    fetcher = LogFetcher(client, min(chain.max_blocks_per_request, chain.chunk_size))
+    stats = DecodeStats()
+    filters = log_filters(sources)
+    jobs = (ChunkJob(network, chain.chain_id, sources, filters, datasets, s, e) for s, e in todo)
+    total = len(todo)
+    for rec in _run_jobs(jobs, fetcher, lake, stats, chain.concurrency):
+        cp.put(rec)
+        lake.save_checkpoint(cp)
+        report.chunks_indexed += 1
+        for d, n in rec.rows.items():
+            report.rows[d] = report.rows.get(d, 0) + n
+        if progress is not None:
+            progress(f"{network}/{chain_name}", report.chunks_indexed, total)
+    report.logs = stats.logs
+    report.ignored_shape = stats.ignored_shape
+    report.rpc = dict(client.stats)
+    report.seconds = time.perf_counter() - t0
+    return report
 
 
 def _run_jobs(

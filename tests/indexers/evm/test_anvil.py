@@ -1,0 +1,192 @@
+"""The EVM indexer against real anvil chains replaying the devnet history.
+
+The devnet simulator writes its ground truth from its own bookkeeping; the lake must equal it
+exactly. Then the things that go wrong in production: a crash mid-run, a reorg deeper than the
+finality depth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from depinrev.config import Config, load_config
+from indexers.evm import extract, index_network
+from tests.support.devnet import DEVNET_CONFIG
+from warehouse.lake import DATASETS, Lake
+
+pytestmark = pytest.mark.integration
+
+
+def _lake_rows(lake: Lake) -> set[tuple]:
+    out = set()
+    for dataset in DATASETS:
+        t = lake.read_dataset(dataset).to_pylist()
+        for r in t:
+            out.add(
+                (
+                    r["network"], r["chain_id"], dataset, r["event"], r["address"],
+                    r["block_number"], r["block_timestamp"], r["transaction_hash"],
+                    r["log_index"], r["token"], r.get("amount_str") or r.get("answer_str"),
+                    r.get("take_amount_str"),
+                )
+            )
+    return out
+
+
+def _ledger_rows(path: Path) -> set[tuple]:
+    out = set()
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        out.add(
+            (
+                r["network"], r["chain_id"], r["dataset"], r["event"], r["contract"],
+                r["block_number"], r["block_timestamp"], r["transaction_hash"], r["log_index"],
+                r["token"], r["amount"], r.get("take_amount"),
+            )
+        )
+    return out
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.parquet"))
+    }
+
+
+def _index_all(config: Config, lake: Path) -> None:
+    for name in sorted(config.networks):
+        index_network(config, name, lake)
+
+
+@pytest.fixture(scope="module")
+def indexed(shared_devnet, tmp_path_factory):
+    config = load_config(DEVNET_CONFIG)
+    lake = tmp_path_factory.mktemp("lake")
+    _index_all(config, lake)
+    return config, lake, shared_devnet
+
+
+def test_lake_equals_the_simulators_ground_truth_exactly(indexed):
+    config, lake, devnet = indexed
+    ledger = _ledger_rows(devnet.data_dir / "ledger.jsonl")
+    got = _lake_rows(Lake(lake))
+    assert len(ledger) > 500
+    missing, extra = ledger - got, got - ledger
+    assert not missing, f"{len(missing)} ledger events not in the lake, e.g. {sorted(missing)[:3]}"
+    assert not extra, f"{len(extra)} lake rows not in the ledger, e.g. {sorted(extra)[:3]}"
+    # every dataset, network and quarter is represented
+    assert {r[2] for r in got} >= {"lease_payments", "service_fees", "token_burns",
+                                  "token_mints", "token_prices"}
+    assert {r[0] for r in got} == set(config.networks)
+
+
+def test_only_finalized_blocks_are_indexed_and_coverage_is_contiguous(indexed):
+    config, lake, _ = indexed
+    lk = Lake(lake)
+    for name, net in config.networks.items():
+        for chain_name in config.chains_of(name):
+            chain = config.chains[chain_name]
+            head = int(
+                httpx.post(chain.rpc_url(), json={"jsonrpc": "2.0", "id": 1,
+                                                  "method": "eth_blockNumber", "params": []}
+                           ).json()["result"], 16
+            )
+            cp = lk.load_checkpoint(name, chain.chain_id)
+            covered = list(cp.covered())
+            start = min(s.start_block for s in net.sources if s.chain == chain_name)
+            assert covered == [(start, head - chain.finality_depth)]
+
+
+def test_rerun_skips_done_chunks_and_overwrite_gives_identical_bytes(indexed):
+    config, lake, _ = indexed
+    before = _hashes(lake)
+    report = index_network(config, "akash-devnet", lake)
+    assert all(c.chunks_indexed == 0 and c.chunks_skipped > 0 for c in report.chains)
+    index_network(config, "akash-devnet", lake, overwrite=True)
+    assert _hashes(lake) == before
+
+
+def test_crash_mid_run_then_rerun_gives_byte_identical_files(indexed, tmp_path, monkeypatch):
+    config, lake, _ = indexed
+    reference = _hashes(lake)
+    crashed = tmp_path / "lake"
+    real = extract.index_chunk
+    calls = {"n": 0}
+
+    def crashing(job, fetcher, lk, stats):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            # die halfway through writing: a temp file is left behind, no rename happens
+            part = lk.chunk_path("blocks", job.network, job.chain_id, job.start, job.end)
+            part.parent.mkdir(parents=True, exist_ok=True)
+            part.with_name(f".{part.name}.tmp-999").write_bytes(b"PAR1 half a file")
+            raise KeyboardInterrupt("simulated crash")
+        return real(job, fetcher, lk, stats)
+
+    monkeypatch.setattr(extract, "index_chunk", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        _index_all(config, crashed)
+    monkeypatch.setattr(extract, "index_chunk", real)
+    _index_all(config, crashed)
+    assert _hashes(crashed) == reference
+
+
+# --- reorgs: a devnet of their own, since they rewrite the chain ---------------------------
+def _rpc(url: str, method: str, *params):
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+    body = r.json()
+    assert "error" not in body, body
+    return body["result"]
+
+
+def _chain_logs(config: Config, network: str, chain_name: str, upto: int) -> set[tuple]:
+    """Every log of the network's sources up to `upto`, read plainly from the node."""
+    url = config.chains[chain_name].rpc_url()
+    addrs = [s.address for s in config.networks[network].sources if s.chain == chain_name]
+    logs = _rpc(url, "eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(upto), "address": addrs})
+    return {(lg["transactionHash"], int(lg["logIndex"], 16)) for lg in logs}
+
+
+def test_reorg_deeper_than_finality_is_detected_and_repaired(reorg_devnet, tmp_path):
+    config = load_config(DEVNET_CONFIG)
+    network, chain_name = "render-devnet", "ethereum-devnet"
+    chain = config.chains[chain_name]
+    url = chain.rpc_url()
+    lake = Lake(tmp_path / "lake")
+    index_network(config, network, lake.root)
+    head = int(_rpc(url, "eth_blockNumber"), 16)
+    final = head - chain.finality_depth
+
+    # Replace the last blocks, reaching well below the finality depth, with empty ones.
+    burns = lake.read_dataset("token_burns").to_pylist()
+    deepest = max(r["block_number"] for r in burns)
+    depth = head - deepest + 1
+    assert depth > chain.finality_depth
+    _rpc(url, "anvil_reorg", depth, [])
+    assert int(_rpc(url, "eth_blockNumber"), 16) == head
+
+    report = index_network(config, network, lake.root)
+    reorgs = report.chains[0].reorgs
+    assert len(reorgs) == 1 and reorgs[0].stored_hash != reorgs[0].chain_hash
+    assert lake.load_checkpoint(network, chain.chain_id).reorgs == reorgs
+    # the repaired lake says exactly what the chain now says
+    on_chain = _chain_logs(config, network, chain_name, final)
+    rows = set()
+    for dataset in ("token_burns", "token_mints", "token_prices"):
+        rows |= {(r["transaction_hash"], r["log_index"])
+                 for r in lake.read_dataset(dataset, network).to_pylist()}
+    assert rows == on_chain
+    assert not any(r["block_number"] == deepest
+                   for r in lake.read_dataset("token_burns", network).to_pylist())
+    # boundary hashes in the lake match the chain again
+    for blk in lake.read_dataset("blocks", network).to_pylist():
+        if blk["role"] == "boundary":
+            got = _rpc(url, "eth_getBlockByNumber", hex(blk["block_number"]), False)["hash"]
+            assert got == blk["block_hash"]
+
