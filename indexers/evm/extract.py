@@ -61,6 +61,7 @@ class ChainReport:
     range: tuple[int, int] | None
     chunks_indexed: int = 0
     chunks_skipped: int = 0
+    written: list[tuple[int, int]] = field(default_factory=list)  # chunks this run wrote
     rows: dict[str, int] = field(default_factory=dict)
     logs: int = 0
     ignored_shape: int = 0
@@ -435,6 +436,7 @@ def _index_chain_locked(
         cp.put(rec)
         lake.save_checkpoint(cp)
         report.chunks_indexed += 1
+        report.written.append((rec.start, rec.end))
         for d, n in rec.rows.items():
             report.rows[d] = report.rows.get(d, 0) + n
         if progress is not None:
