@@ -222,6 +222,15 @@ def demo(
     print_summary(summarize(lake, cfg), cfg)
 
 
+def _mount() -> None:
+    from depinrev.devnet.commands import app as devnet_app
+
+    app.add_typer(devnet_app, name="devnet", help="Local anvil devnet: up, down, status.")
+
+
+_mount()
+
+
 def main() -> None:
     app()
 

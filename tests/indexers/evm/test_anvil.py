@@ -74,7 +74,7 @@ def indexed(shared_devnet, tmp_path_factory):
 
 def test_lake_equals_the_simulators_ground_truth_exactly(indexed):
     config, lake, devnet = indexed
-    ledger = _ledger_rows(devnet.data_dir / "ledger.jsonl")
+    ledger = _ledger_rows(Path(devnet.ledger_path))
     got = _lake_rows(Lake(lake))
     assert len(ledger) > 500
     missing, extra = ledger - got, got - ledger
@@ -145,12 +145,25 @@ def _rpc(url: str, method: str, *params):
     return body["result"]
 
 
+TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+ZERO_WORD = "0x" + "0" * 64
+
+
 def _chain_logs(config: Config, network: str, chain_name: str, upto: int) -> set[tuple]:
-    """Every log of the network's sources up to `upto`, read plainly from the node."""
+    """Mints, burns and price rounds of the network up to `upto`, read plainly from the node:
+    every log of its price feeds, and the Transfer logs of its tokens from or to 0x0."""
     url = config.chains[chain_name].rpc_url()
-    addrs = [s.address for s in config.networks[network].sources if s.chain == chain_name]
-    logs = _rpc(url, "eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(upto), "address": addrs})
-    return {(lg["transactionHash"], int(lg["logIndex"], 16)) for lg in logs}
+    srcs = [s for s in config.networks[network].sources if s.chain == chain_name]
+    out = set()
+    for s in srcs:
+        logs = _rpc(url, "eth_getLogs",
+                    {"fromBlock": "0x0", "toBlock": hex(upto), "address": s.address})
+        for lg in logs:
+            t = lg["topics"]
+            if s.kind == "erc20" and not (t[0] == TRANSFER and ZERO_WORD in (t[1], t[2])):
+                continue
+            out.add((lg["transactionHash"], int(lg["logIndex"], 16)))
+    return out
 
 
 def test_reorg_deeper_than_finality_is_detected_and_repaired(reorg_devnet, tmp_path):

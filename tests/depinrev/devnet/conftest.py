@@ -1,0 +1,31 @@
+"""A small devnet on test-only ports, shared by the devnet tests of one session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from depinrev.config import default_config_path
+from depinrev.devnet import DevnetState, running_devnet
+
+SMALL_SCALE = 0.05
+SMALL_SEED = 7
+SMALL_RPC_ENV = {
+    "DEPINREV_RPC_ETHEREUM_DEVNET": "http://127.0.0.1:17545",
+    "DEPINREV_RPC_ARBITRUM_DEVNET": "http://127.0.0.1:17546",
+}
+
+
+@pytest.fixture(scope="session")
+def small_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetState]:
+    data_dir = tmp_path_factory.mktemp("small-devnet")
+    with running_devnet(
+        default_config_path(),
+        data_dir,
+        seed=SMALL_SEED,
+        scale=SMALL_SCALE,
+        rpc_env=SMALL_RPC_ENV,
+        use_cache=False,
+    ) as state:
+        yield state
