@@ -1,0 +1,5 @@
+{#- Models land in the schema named in dbt_project.yml (staging, intermediate, marts), not in
+    "<target schema>_<name>": the warehouse layout is part of its interface. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,49 @@
+-- Every amount a revenue rule can point at, one row per (on-chain event, amount field).
+-- The field list mirrors depinrev.config.KIND_EVENTS; lease_closed carries no amount.
+{% set common %}
+        network, chain_id, source, token, event, block_number, block_hash, block_time,
+        transaction_hash, transaction_index, log_index, lake_file
+{% endset %}
+
+with burns as (
+    select {{ common }}, 'token_burns' as dataset, 'amount' as field,
+        amount_raw, amount_str, amount_overflow
+    from {{ ref('stg_lake__token_burns') }}
+),
+
+mints as (
+    select {{ common }}, 'token_mints' as dataset, 'amount' as field,
+        amount_raw, amount_str, amount_overflow
+    from {{ ref('stg_lake__token_mints') }}
+),
+
+service_fees as (
+    select {{ common }}, 'service_fees' as dataset, 'amount' as field,
+        amount_raw, amount_str, amount_overflow
+    from {{ ref('stg_lake__service_fees') }}
+),
+
+lease_amounts as (
+    select {{ common }}, 'lease_payments' as dataset, 'amount' as field,
+        amount_raw, amount_str, amount_overflow
+    from {{ ref('stg_lake__lease_payments') }}
+    where amount_str is not null
+),
+
+lease_takes as (
+    select {{ common }}, 'lease_payments' as dataset, 'take_amount' as field,
+        take_amount_raw as amount_raw, take_amount_str as amount_str,
+        take_amount_overflow as amount_overflow
+    from {{ ref('stg_lake__lease_payments') }}
+    where take_amount_str is not null
+)
+
+select * from burns
+union all
+select * from mints
+union all
+select * from service_fees
+union all
+select * from lease_amounts
+union all
+select * from lease_takes

@@ -1,0 +1,113 @@
+-- One row per network, UTC quarter and revenue token. Quarters come from the chain audit (every
+-- audited quarter appears, even without revenue) and from the events; tokens are those the
+-- network's revenue rules read. Audit columns come from audit.quarter_audits ('not_audited'
+-- when the build ran without the chain audit).
+{% set labels = ['fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
+with events as (
+    select * from {{ ref('fct_revenue_events') }}
+),
+
+audits as (
+    select * from {{ ref('stg_audit__quarter_audits') }}
+),
+
+network_tokens as (
+    select distinct network, token from {{ ref('stg_config__revenue_rules') }}
+),
+
+network_quarters as (
+    select network, quarter from audits
+    union
+    select network, quarter from events
+),
+
+spine as (
+    select network_quarters.network, network_quarters.quarter, network_tokens.token
+    from network_quarters
+    inner join network_tokens on network_quarters.network = network_tokens.network
+),
+
+totals as (
+    select
+        network,
+        quarter,
+        token,
+        {% for l in labels %}
+        sum(amount_raw) filter (where label = '{{ l }}') as {{ l }}_raw,
+        sum(usd_value) filter (where label = '{{ l }}') as {{ l }}_usd_priced,
+        {% endfor %}
+        count(distinct (chain_id, transaction_hash, log_index)) as event_count,
+        count(*) as labelled_row_count,
+        count(*) filter (where price_usd is null) as unpriced_row_count,
+        min(block_number) as first_event_block,
+        max(block_number) as last_event_block
+    from events
+    group by network, quarter, token
+),
+
+joined as (
+    select
+        spine.network,
+        spine.quarter,
+        spine.token,
+        tokens.symbol as token_symbol,
+        tokens.decimals,
+        {% for l in labels %}
+        coalesce(totals.{{ l }}_raw, 0) as {{ l }}_raw,
+        coalesce(totals.{{ l }}_usd_priced, 0) as {{ l }}_usd_priced,
+        {% endfor %}
+        coalesce(totals.event_count, 0) as event_count,
+        coalesce(totals.labelled_row_count, 0) as labelled_row_count,
+        coalesce(totals.unpriced_row_count, 0) as unpriced_row_count,
+        totals.first_event_block,
+        totals.last_event_block,
+        audits.block_ranges,
+        coalesce(audits.coverage_status, 'not_audited') as coverage_status,
+        coalesce(audits.reconciliation_status, 'not_audited') as reconciliation_status,
+        coalesce(audits.audit_status, 'not_audited') as audit_status,
+        audits.issues as audit_issues
+    from spine
+    inner join {{ ref('stg_config__tokens') }} as tokens on spine.token = tokens.token
+    left join totals
+        on spine.network = totals.network
+        and spine.quarter = totals.quarter
+        and spine.token = totals.token
+    left join audits on spine.network = audits.network and spine.quarter = audits.quarter
+)
+
+select
+    network,
+    quarter,
+    token,
+    token_symbol,
+    decimals,
+    fees_raw,
+    supply_side_revenue_raw,
+    fees_raw - supply_side_revenue_raw as revenue_raw,
+    protocol_revenue_raw,
+    holders_revenue_raw,
+    {% for l in labels %}
+    {{ to_token_amount(l ~ '_raw', 'decimals') }} as {{ l }},
+    {% if l == 'supply_side_revenue' %}
+    {{ to_token_amount('fees_raw - supply_side_revenue_raw', 'decimals') }} as revenue,
+    {% endif %}
+    {% endfor %}
+    {% for l in labels %}
+    case when unpriced_row_count = 0 then {{ l }}_usd_priced end as {{ l }}_usd,
+    {% if l == 'supply_side_revenue' %}
+    case when unpriced_row_count = 0
+        then fees_usd_priced - supply_side_revenue_usd_priced end as revenue_usd,
+    {% endif %}
+    {% endfor %}
+    event_count,
+    labelled_row_count,
+    unpriced_row_count,
+    first_event_block,
+    last_event_block,
+    block_ranges,
+    coverage_status,
+    reconciliation_status,
+    audit_status,
+    audit_issues
+from joined
+order by network, quarter, token

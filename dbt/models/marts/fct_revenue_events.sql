@@ -1,0 +1,55 @@
+with labelled as (
+    select * from {{ ref('int_revenue_events_labelled') }}
+),
+
+tokens as (
+    select * from {{ ref('stg_config__tokens') }}
+),
+
+prices as (
+    select * from {{ ref('int_token_prices_daily') }}
+),
+
+enriched as (
+    select
+        labelled.network,
+        labelled.chain_id,
+        labelled.source,
+        labelled.dataset,
+        labelled.event,
+        labelled.field as amount_field,
+        labelled.rule_id,
+        labelled.label,
+        labelled.block_number,
+        labelled.block_hash,
+        labelled.block_time,
+        cast(labelled.block_time as date) as block_date,
+        {{ quarter_label('labelled.block_time') }} as quarter,
+        labelled.transaction_hash,
+        labelled.transaction_index,
+        labelled.log_index,
+        labelled.token,
+        tokens.symbol as token_symbol,
+        tokens.decimals,
+        labelled.event_amount_raw,
+        labelled.share_numerator,
+        labelled.share_denominator,
+        labelled.amount_raw,
+        labelled.share_remainder,
+        {{ to_token_amount('labelled.amount_raw', 'tokens.decimals') }} as token_amount,
+        prices.price_usd,
+        coalesce(prices.price_source, 'missing') as price_source,
+        labelled.amount_overflow,
+        labelled.lake_file
+    from labelled
+    inner join tokens on labelled.token = tokens.token
+    left join prices
+        on labelled.token = prices.token
+        and cast(labelled.block_time as date) = prices.price_date
+)
+
+select
+    *,
+    {{ usd_value('token_amount', 'price_usd') }} as usd_value
+from enriched
+order by network, chain_id, block_number, log_index, amount_field, label

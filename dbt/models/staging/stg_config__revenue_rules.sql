@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('config', 'revenue_rules') }}
+),
+
+renamed as (
+    select
+        rule_id,
+        network,
+        source,
+        chain_id,
+        dataset,
+        event,
+        field,
+        label,
+        share_numerator,
+        share_denominator,
+        share_text,
+        token,
+        note
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,256 @@
+"""Integration: real `dbt build` over a synthetic lake, audited against an in-process chain."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tests.warehouse.conftest import CONFIG_PATH, Built
+from tests.warehouse.synth import World
+from warehouse.audit import run_audit
+from warehouse.build import build_warehouse
+from warehouse.closing import close_quarter
+from warehouse.lake import Lake
+from warehouse.quarters import Quarter
+from warehouse.raw import create_raw_views, inventory
+from warehouse.reports import report, report_rows
+from warehouse.rules import apply_share, expand_rules, load_config_tables
+
+MARTS = ("fct_revenue_events", "fct_network_revenue_daily", "fct_network_revenue_quarterly",
+         "fct_token_prices", "dim_networks", "dim_tokens")
+
+
+def _ground_truth(world: World) -> dict[tuple[str, str, str, str], int]:
+    """Apply the config's rules to the simulated history with the documented rounding."""
+    out: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    from tests.warehouse.synth import block_ts
+
+    for rule in expand_rules(world.config):
+        for e in world.events:
+            if (e.network, e.source, e.event) != (rule.network, rule.source, rule.event):
+                continue
+            value = e.fields.get(rule.field)
+            if value is None:
+                continue
+            q = Quarter.of_timestamp(block_ts(e.block)).label
+            out[(e.network, q, e.token, rule.label)] += apply_share(
+                int(value), rule.share_numerator, rule.share_denominator)  # type: ignore[arg-type]
+    return out
+
+
+def _mart_hashes(db: Path) -> dict[str, str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        out = {}
+        for m in MARTS:
+            rows = con.execute(f"select * from marts.{m} order by all").fetchall()
+            out[m] = hashlib.sha256(repr(rows).encode()).hexdigest()
+        return out
+
+
+def test_build_passes_dbt_and_audit(built: Built) -> None:
+    res = built.result
+    assert res.ok, res.problems()
+    tests = [n for n in res.dbt.nodes if n.resource_type == "test"]
+    units = [n for n in res.dbt.nodes if n.resource_type == "unit_test"]
+    assert len(tests) > 100 and len(units) >= 2
+    assert res.audit is not None
+    for q in ("2025Q1", "2025Q2"):
+        for net in built.config.networks:
+            assert res.audit.status(net, q) == "pass"
+    assert res.audit.status("akash-devnet", "2025Q3") == "incomplete"
+    assert {p.name for p in res.manifests} >= {"manifest_render-devnet_2025Q2.json"}
+
+
+def test_quarterly_totals_equal_ground_truth_exactly(built: Built) -> None:
+    truth = _ground_truth(built.world)
+    with duckdb.connect(str(built.db), read_only=True) as con:
+        rows = con.execute(
+            "select network, quarter, token, fees_raw, supply_side_revenue_raw, "
+            "protocol_revenue_raw, holders_revenue_raw, revenue_raw "
+            "from marts.fct_network_revenue_quarterly").fetchall()
+    assert rows
+    checked = 0
+    for net, q, token, fees, supply, protocol, holders, revenue in rows:
+        for label, got in (("fees", fees), ("supply_side_revenue", supply),
+                           ("protocol_revenue", protocol), ("holders_revenue", holders)):
+            assert int(got) == truth.get((net, q, token, label), 0), (net, q, token, label)
+            checked += 1
+        assert int(revenue) == int(fees) - int(supply)
+    assert checked >= 60
+
+
+def test_prices_precedence_and_no_silent_zero(built: Built) -> None:
+    with duckdb.connect(str(built.db), read_only=True) as con:
+        akt = con.execute("select price_usd::varchar, price_source from marts.fct_token_prices "
+                          "where token = 'akt-dev' and price_date = '2025-02-03'").fetchone()
+        usdc = con.execute("select price_usd::varchar, price_source from marts.fct_token_prices "
+                           "where token = 'usdc-dev' and price_date = '2025-03-01'").fetchone()
+        usdc2 = con.execute("select price_usd::varchar, price_source from marts.fct_token_prices"
+                            " where token = 'usdc-dev' and price_date = '2025-03-02'").fetchone()
+        zero = con.execute("select count(*) from marts.fct_token_prices "
+                           "where price_usd = 0").fetchone()
+    assert akt == ("4.250000000000000000", "user_csv")
+    assert usdc == ("0.998000000000000000", "user_csv")
+    assert usdc2 == ("1.000000000000000000", "stablecoin")
+    assert zero == (0,)
+
+
+def test_readonly_from_another_directory(built: Built, tmp_path: Path) -> None:
+    code = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True);"
+        "print(c.execute('select count(*) from marts.fct_network_revenue_quarterly')"
+        ".fetchall()[0][0]);"
+        "print(c.execute('select count(*) from raw.token_burns').fetchall()[0][0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(built.db)], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) > 0 and int(out[1]) > 0
+
+
+def test_report_formats(built: Built) -> None:
+    with duckdb.connect(str(built.db), read_only=True) as con:
+        md = report(con, "2025Q2", None, "markdown")
+        rows = report_rows(con, "2025Q2", "render-devnet")
+        csv_text = report(con, "2025Q2", "render-devnet", "csv")
+    assert "| render-devnet | 2025Q2 | rndr-dev |" in md
+    assert rows[0]["audit_status"] == "pass"
+    assert csv_text.splitlines()[0].startswith("network,quarter,token,fees,")
+
+
+def _prepare(tmp: Path, built: Built, lake_root: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(tmp / "check.duckdb"))
+    load_config_tables(con, built.config)
+    create_raw_views(con, lake_root, inventory(Lake(lake_root)))
+    return con
+
+
+def test_tamper_dropped_file_fails_coverage(built: Built, tmp_path: Path) -> None:
+    lake_root = tmp_path / "lake"
+    shutil.copytree(built.lake, lake_root)
+    victim = Lake(lake_root).chunk_files("token_burns", "render-devnet")[4]
+    os.remove(victim.path)
+    with _prepare(tmp_path, built, lake_root) as con:
+        res = run_audit(con, built.config, Lake(lake_root),
+                        lambda ch: built.world.chain(ch.chain_id))
+    q = Quarter.of_timestamp(built.world.chain(1337).block(victim.start).timestamp).label
+    assert res.status("render-devnet", q) == "fail"
+    issues = "\n".join(i for qa in res.quarters if qa.network == "render-devnet" for i in qa.issues)
+    assert f"token_burns chunk {victim.start}-{victim.end}: checkpoint records" in issues
+    assert "file missing" in issues
+
+
+def _alter_first_amount(lake_root: Path, dataset: str, network: str, delta: int) -> tuple[int, int]:
+    lake = Lake(lake_root)
+    for c in lake.chunk_files(dataset, network):
+        t = pq.read_table(c.path)
+        if t.num_rows:
+            old = int(t.column("amount_str")[0].as_py())
+            new = old + delta
+            strs = t.column("amount_str").to_pylist()
+            strs[0] = str(new)
+            decs = t.column("amount").to_pylist()
+            from decimal import Decimal
+
+            decs[0] = Decimal(new)
+            t = t.set_column(t.schema.get_field_index("amount_str"), "amount_str",
+                             pa.array(strs, pa.string()))
+            t = t.set_column(t.schema.get_field_index("amount"), "amount",
+                             pa.array(decs, pa.decimal128(38, 0)))
+            lake.write_chunk(dataset, network, c.chain_id, c.start, c.end, t)
+            return c.start, new
+    raise AssertionError("no rows to alter")
+
+
+def test_tamper_altered_amount_fails_reconciliation(built: Built, tmp_path: Path) -> None:
+    lake_root = tmp_path / "lake"
+    shutil.copytree(built.lake, lake_root)
+    _block, _ = _alter_first_amount(lake_root, "token_burns", "ionet-devnet", 12345)
+    with _prepare(tmp_path, built, lake_root) as con:
+        res = run_audit(con, built.config, Lake(lake_root),
+                        lambda ch: built.world.chain(ch.chain_id))
+    failing = [qa for qa in res.quarters if qa.status == "fail"]
+    assert [qa.network for qa in failing] == ["ionet-devnet"]
+    text = "\n".join(failing[0].issues)
+    assert "io-token: totalSupply" in text and "difference 12345" in text
+
+
+def test_rebuild_is_byte_identical_then_close_and_restate(built: Built, tmp_path: Path) -> None:
+    # copy the built warehouse and the lake: the session fixture stays untouched
+    lake_root = tmp_path / "lake"
+    shutil.copytree(built.lake, lake_root)
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(built.db, db)
+    reader = lambda ch: built.world.chain(ch.chain_id)  # noqa: E731
+
+    with duckdb.connect(str(db)) as con:
+        closed = close_quarter(con, "2025Q2", ["render-devnet"], note="first close")
+    assert closed == [("render-devnet", 1)]
+    before = _mart_hashes(db)
+
+    # 1. same inputs: byte-identical marts, no restatement
+    again = build_warehouse(CONFIG_PATH, lake_root, db, prices_csv=built.prices_csv,
+                            reader_factory=reader)
+    assert again.ok, again.problems()
+    assert again.restatements == []
+    # the lake moved (copied), but no mart carries a path except the events' lake_file
+    after = _mart_hashes(db)
+    assert {m: h for m, h in after.items() if m != "fct_revenue_events"} == {
+        m: h for m, h in before.items() if m != "fct_revenue_events"}
+    with duckdb.connect(str(db), read_only=True) as con:
+        ev = con.execute("select * exclude (lake_file) from marts.fct_revenue_events "
+                         "order by all").fetchall()
+    with duckdb.connect(str(built.db), read_only=True) as con:
+        ev0 = con.execute("select * exclude (lake_file) from marts.fct_revenue_events "
+                          "order by all").fetchall()
+    assert ev == ev0
+
+    # 2. a changed burn inside the closed quarter: a restatement, not a silent change
+    with duckdb.connect(str(db), read_only=True) as con:
+        first_q2 = con.execute("select first_block from audit.quarter_blocks where network = "
+                               "'render-devnet' and quarter = '2025Q2'").fetchone()[0]
+    lake = Lake(lake_root)
+    target = next(c for c in lake.chunk_files("token_burns", "render-devnet")
+                  if c.start >= first_q2 and pq.read_metadata(c.path).num_rows)
+    t = pq.read_table(target.path)
+    old = int(t.column("amount_str")[0].as_py())
+    from decimal import Decimal
+
+    strs = t.column("amount_str").to_pylist()
+    strs[0] = str(old + 19)
+    decs = t.column("amount").to_pylist()
+    decs[0] = Decimal(old + 19)
+    t = t.set_column(t.schema.get_field_index("amount_str"), "amount_str", pa.array(strs))
+    t = t.set_column(t.schema.get_field_index("amount"), "amount",
+                     pa.array(decs, pa.decimal128(38, 0)))
+    lake.write_chunk("token_burns", "render-devnet", target.chain_id, target.start,
+                     target.end, t)
+
+    changed = build_warehouse(CONFIG_PATH, lake_root, db, prices_csv=built.prices_csv,
+                              reader_factory=reader)
+    assert not changed.ok  # the chain disagrees with the altered lake
+    assert changed.audit is not None
+    assert changed.audit.status("render-devnet", "2025Q2") == "fail"
+    by_metric = {r.metric: r for r in changed.restatements}
+    assert int(by_metric["holders_revenue_raw"].new_value) - int(
+        by_metric["holders_revenue_raw"].old_value) == 19
+    assert int(by_metric["fees_raw"].new_value) - int(by_metric["fees_raw"].old_value) == 20
+    assert "changed" in by_metric["fees_raw"].reason
+    assert target.path.name in by_metric["fees_raw"].evidence
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = report_rows(con, "2025Q2", "render-devnet")[0]
+        frozen = con.execute("select value from audit.closed_figures where network = "
+                             "'render-devnet' and quarter = '2025Q2' and metric = 'fees_raw'"
+                             ).fetchone()[0]
+    assert row["closed"] == "v1"
+    assert f"fees_raw: {frozen} -> {int(frozen) + 20}" in row["restatements"]
+    assert row["audit_status"] == "fail"

@@ -1,0 +1,129 @@
+"""`build_warehouse`: lake + config (+ prices) -> DuckDB warehouse with audited marts.
+
+Steps, each leaving the file consistent for the next:
+1. config tables (`config.*`), user prices, raw views over the lake and the lake inventory;
+2. the chain audit (boundaries, coverage, reconciliation) -> audit.quarter_audits etc.;
+3. `dbt build` (models + data tests + unit tests); the quarterly mart joins the audit;
+4. dbt results, manifests (table + JSON), restatements of closed quarters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from depinrev.config import load_config
+from warehouse.audit import AuditResult, run_audit
+from warehouse.audit.manifest import write_manifests
+from warehouse.audit.run import ReaderFactory, create_audit_tables
+from warehouse.closing import Restatement, detect_restatements, ensure_closing_tables
+from warehouse.dbt_run import DbtResult, run_dbt_build
+from warehouse.lake import Lake
+from warehouse.prices import load_user_prices
+from warehouse.raw import create_raw_views, inventory
+from warehouse.rules import load_config_tables
+
+SCHEMAS = ("raw", "config", "staging", "intermediate", "marts", "audit")
+
+_RUN_DDL = """
+create table if not exists audit.builds (
+    build_id varchar primary key, started_at timestamp not null, finished_at timestamp,
+    config_path varchar not null, lake_root varchar not null, prices_csv varchar,
+    lake_file_count integer, audit_ran boolean not null, dbt_success boolean,
+    quarters_failing integer, restatements_recorded integer);
+create or replace table audit.dbt_results (
+    build_id varchar not null, unique_id varchar not null, resource_type varchar not null,
+    status varchar not null, failures bigint, message varchar);
+"""
+
+
+@dataclass
+class BuildResult:
+    db_path: Path
+    build_id: str
+    dbt: DbtResult
+    audit: AuditResult | None
+    manifests: list[Path] = field(default_factory=list)
+    restatements: list[Restatement] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """dbt built and every test passed, and no audited quarter failed or errored."""
+        return self.dbt.success and (self.audit is None or self.audit.ok)
+
+    def problems(self) -> list[str]:
+        out = [f"dbt: {n.unique_id} {n.status}: {n.message}" for n in self.dbt.failed_tests]
+        if self.dbt.error:
+            out.append(f"dbt: {self.dbt.error}")
+        if self.audit is not None:
+            for q in self.audit.quarters:
+                if q.status in ("fail", "error"):
+                    out += [f"audit {q.network} {q.quarter}: {i}" for i in q.errors + q.issues]
+        return out
+
+
+def build_warehouse(
+    config_path: str | Path,
+    lake_root: str | Path,
+    db_path: str | Path,
+    *,
+    prices_csv: str | Path | None = None,
+    audit: bool = True,
+    reader_factory: ReaderFactory | None = None,
+    audit_dir: str | Path | None = None,
+) -> BuildResult:
+    """Build (or rebuild) the warehouse; never raises for failing tests or audits: see `.ok`.
+
+    reader_factory: how to reach each chain (default: JSON-RPC at ChainConfig.rpc_url()).
+    audit_dir: where manifest JSON files go (default: `<db dir>/audit`).
+    """
+    config = load_config(config_path)
+    lake = Lake(lake_root)
+    db = Path(db_path).resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    build_id = uuid.uuid4().hex[:12]
+    started = datetime.now(UTC).replace(tzinfo=None)
+
+    files = inventory(lake)
+    with duckdb.connect(str(db)) as con:
+        for schema in SCHEMAS:
+            con.execute(f"create schema if not exists {schema}")
+        con.execute(_RUN_DDL)
+        ensure_closing_tables(con)
+        con.execute(
+            "insert into audit.builds (build_id, started_at, config_path, lake_root, "
+            "prices_csv, lake_file_count, audit_ran) values (?, ?, ?, ?, ?, ?, ?)",
+            [build_id, started, str(Path(config_path).resolve()), str(lake.root.resolve()),
+             None if prices_csv is None else str(Path(prices_csv).resolve()), len(files),
+             audit],
+        )
+        load_config_tables(con, config)
+        load_user_prices(con, config, prices_csv)
+        create_raw_views(con, lake.root, files)
+        create_audit_tables(con)
+        audit_result = run_audit(con, config, lake, reader_factory) if audit else None
+
+    dbt = run_dbt_build(db, db.parent / "dbt_work")
+
+    with duckdb.connect(str(db)) as con:
+        con.executemany(
+            "insert into audit.dbt_results values (?, ?, ?, ?, ?, ?)",
+            [[build_id, n.unique_id, n.resource_type, n.status, n.failures, n.message]
+             for n in dbt.nodes],
+        )
+        manifests = write_manifests(
+            con, Path(audit_dir) if audit_dir else db.parent / "audit", dbt.summary())
+        restatements = detect_restatements(con) if dbt.success else []
+        failing = 0 if audit_result is None else sum(
+            q.status in ("fail", "error") for q in audit_result.quarters)
+        con.execute(
+            "update audit.builds set finished_at = ?, dbt_success = ?, quarters_failing = ?, "
+            "restatements_recorded = ? where build_id = ?",
+            [datetime.now(UTC).replace(tzinfo=None), dbt.success, failing, len(restatements),
+             build_id],
+        )
+    return BuildResult(db, build_id, dbt, audit_result, manifests, restatements)

@@ -1,0 +1,151 @@
+"""The network configuration, flattened into the tables the warehouse and dbt read.
+
+Revenue rules live in the YAML file, never as SQL constants: before dbt runs, `load_config_tables`
+writes them (and networks, tokens, sources) into the `config` schema, and dbt declares those
+tables as sources. A share is kept as an exact fraction (numerator, denominator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import duckdb
+
+from depinrev.config import KIND_EVENTS, Config, SourceKind
+
+# The lake dataset each source kind writes its amount events to.
+KIND_DATASET: dict[SourceKind, dict[str, str]] = {
+    SourceKind.erc20: {"burn": "token_burns", "mint": "token_mints"},
+    SourceKind.service_fee: {"deposit": "service_fees", "withdraw": "service_fees"},
+    SourceKind.lease_escrow: {e: "lease_payments" for e in KIND_EVENTS[SourceKind.lease_escrow]},
+    SourceKind.price_feed: {"answer_updated": "token_prices"},
+}
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """One (rule, label) pair: an event field counted toward a label with an exact share."""
+
+    rule_id: str
+    network: str
+    source: str
+    chain: str
+    chain_id: int
+    dataset: str
+    event: str
+    field: str
+    label: str
+    share_numerator: int
+    share_denominator: int
+    share_text: str
+    token: str
+    note: str | None
+
+
+def expand_rules(config: Config) -> list[RuleRow]:
+    """Every (rule, label) of every network, in config order, shares reduced to lowest terms."""
+    out: list[RuleRow] = []
+    for nname in sorted(config.networks):
+        net = config.networks[nname]
+        sources = {s.name: s for s in net.sources}
+        for i, rule in enumerate(net.revenue_rules):
+            src = sources[rule.source]
+            for label in rule.labels:
+                share = Fraction(str(rule.labels[label]))
+                out.append(
+                    RuleRow(
+                        rule_id=f"{nname}#{i}",
+                        network=nname,
+                        source=src.name,
+                        chain=src.chain,
+                        chain_id=config.chains[src.chain].chain_id,
+                        dataset=KIND_DATASET[src.kind][rule.event],
+                        event=rule.event,
+                        field=rule.field,
+                        label=label.value,
+                        share_numerator=share.numerator,
+                        share_denominator=share.denominator,
+                        share_text=str(rule.labels[label]),
+                        token=src.token,
+                        note=rule.note,
+                    )
+                )
+    return out
+
+
+def apply_share(amount_raw: int, numerator: int, denominator: int) -> int:
+    """The labelled raw amount: amount x share, rounded toward zero to whole base units.
+
+    This is the rule the SQL applies per event (HUGEINT `//` truncates toward zero); ground
+    truth computed from a ledger must use this function so that totals agree exactly.
+    """
+    product = amount_raw * numerator
+    q = abs(product) // denominator
+    return q if product >= 0 else -q
+
+
+_DDL = """
+create schema if not exists config;
+create or replace table config.networks (
+    network varchar primary key, display_name varchar not null, devnet boolean not null,
+    description varchar, chains varchar not null);
+create or replace table config.chains (
+    chain varchar primary key, chain_id bigint not null, finality_depth integer not null,
+    chunk_size integer not null);
+create or replace table config.tokens (
+    token varchar primary key, symbol varchar not null, decimals integer not null,
+    chain varchar, chain_id bigint, address varchar, stablecoin boolean not null,
+    coingecko_id varchar);
+create or replace table config.sources (
+    network varchar not null, source varchar not null, kind varchar not null,
+    chain varchar not null, chain_id bigint not null, address varchar not null,
+    start_block bigint not null, token varchar not null, answer_decimals integer,
+    primary key (network, source));
+create or replace table config.revenue_rules (
+    rule_id varchar not null, network varchar not null, source varchar not null,
+    chain varchar not null, chain_id bigint not null, dataset varchar not null,
+    event varchar not null, field varchar not null, label varchar not null,
+    share_numerator bigint not null, share_denominator bigint not null,
+    share_text varchar not null, token varchar not null, note varchar,
+    primary key (rule_id, label));
+"""
+
+
+def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Replace the `config` schema tables with the content of `config`."""
+    con.execute(_DDL)
+    for name in sorted(config.networks):
+        net = config.networks[name]
+        con.execute(
+            "insert into config.networks values (?, ?, ?, ?, ?)",
+            [name, net.display_name, net.devnet, net.description,
+             ",".join(config.chains_of(name))],
+        )
+    for name in sorted(config.chains):
+        ch = config.chains[name]
+        con.execute(
+            "insert into config.chains values (?, ?, ?, ?)",
+            [name, ch.chain_id, ch.finality_depth, ch.chunk_size],
+        )
+    for name in sorted(config.tokens):
+        t = config.tokens[name]
+        chain_id = config.chains[t.chain].chain_id if t.chain else None
+        con.execute(
+            "insert into config.tokens values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [name, t.symbol, t.decimals, t.chain, chain_id, t.address, t.stablecoin,
+             t.coingecko_id],
+        )
+    for nname in sorted(config.networks):
+        for s in config.networks[nname].sources:
+            con.execute(
+                "insert into config.sources values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [nname, s.name, s.kind.value, s.chain, config.chains[s.chain].chain_id,
+                 s.address, s.start_block, s.token, s.answer_decimals],
+            )
+    for r in expand_rules(config):
+        con.execute(
+            "insert into config.revenue_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [r.rule_id, r.network, r.source, r.chain, r.chain_id, r.dataset, r.event, r.field,
+             r.label, r.share_numerator, r.share_denominator, r.share_text, r.token, r.note],
+        )
