@@ -19,7 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Piped output (CI logs, `make demo | tee`) gets a wide page instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 ConfigOpt = Annotated[
@@ -78,7 +79,7 @@ def _index(
     to_block: int | None,
     overwrite: bool,
 ) -> None:
-    from indexers.evm import index_network
+    from indexers.dispatch import index_network
     from indexers.evm.rpc import RpcUnavailable
 
     with Progress(
@@ -207,25 +208,53 @@ def demo(
     seed: Annotated[int, typer.Option(help="devnet simulator seed")] = 7,
     config: ConfigOpt = None,
 ) -> None:
-    """The local devnet demo: start the devnet, index every network, print the quarterly table."""
-    from depinrev.devnet import devnet_up
-    from depinrev.summary import summarize
+    """The local devnet demo: devnet up, index, build and audit, print the quarterly table."""
+    import duckdb
+
+    from depinrev.devnet import DevnetError, devnet_up
+    from warehouse.build import build_warehouse
+    from warehouse.reports import report
 
     cfg_path = config or default_config_path()
     cfg = _load(cfg_path)
     console.rule("[bold]1. devnet: two anvil chains replaying 2025")
-    devnet_up(cfg_path, data_dir / "devnet", seed=seed)
+    try:
+        devnet_up(cfg_path, data_dir / "devnet", seed=seed, reuse_running=True, log=console.print)
+    except DevnetError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
     console.rule("[bold]2. index every network into the Parquet lake")
     lake = data_dir / "lake"
     _index(cfg, sorted(cfg.networks), lake, from_block=None, to_block=None, overwrite=False)
-    console.rule("[bold]3. what the lake holds, per network and quarter (DuckDB over Parquet)")
-    print_summary(summarize(lake, cfg), cfg)
+    console.rule("[bold]3. build the DuckDB warehouse (dbt) and audit it against the chains")
+    db = data_dir / "warehouse.duckdb"
+    result = build_warehouse(cfg_path, lake, db)
+    for problem in result.problems():
+        err_console.print(f"[yellow]audit:[/yellow] {problem}")
+    counts = result.dbt.summary()["counts"]
+    console.print(
+        "dbt build: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+        + f"; audit manifests: {len(result.manifests)} under {db.parent / 'audit'}"
+    )
+    console.rule("[bold]4. audited quarterly revenue per network (devnet stand-ins: simulated)")
+    with duckdb.connect(str(db), read_only=True) as con:
+        console.print(report(con), highlight=False, soft_wrap=True)
+    console.print(
+        f"SQL: duckdb {db} -readonly \"select * from marts.fct_network_revenue_quarterly\"\n"
+        "explain a figure: uv run depinrev explain --network akash-devnet --quarter 2025Q3"
+    )
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def _mount() -> None:
     from depinrev.devnet.commands import app as devnet_app
+    from warehouse.commands import app as warehouse_app
 
     app.add_typer(devnet_app, name="devnet", help="Local anvil devnet: up, down, status.")
+    # build / close / report / explain sit at the top level: `depinrev report --quarter 2025Q3`
+    for command in warehouse_app.registered_commands:
+        app.registered_commands.append(command)
 
 
 _mount()

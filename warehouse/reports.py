@@ -108,11 +108,22 @@ def render(rows: list[dict[str, Any]], fmt: str, title: str = "") -> str:
         from rich.console import Console
         from rich.table import Table
 
-        t = Table(title=title or None)
+        def shown(col: str, v: Any) -> str:
+            # Display only: token amounts to 2 decimals, USD to the cent; csv/json are exact.
+            if v is None or not (col in _LABELS or col.endswith("_usd")):
+                return cell(v)
+            try:
+                return f"{Decimal(str(v)).quantize(Decimal('0.01')):,}"
+            except ArithmeticError:
+                return cell(v)
+
+        t = Table(title=title or None,
+                  caption="amounts rounded for display; exact figures: --format csv or json")
         for c in cols:
-            t.add_column(c, overflow="fold")
+            numeric = c in _LABELS or c.endswith("_usd")
+            t.add_column(c, overflow="fold", justify="right" if numeric else "left")
         for r in rows:
-            t.add_row(*(cell(r[c]) for c in cols))
+            t.add_row(*(shown(c, r[c]) for c in cols))
         console = Console(width=220, record=True, file=io.StringIO())
         console.print(t)
         return console.export_text()

@@ -493,9 +493,14 @@ def devnet_up(
     use_cache: bool = True,
     *,
     write_addresses: bool = False,
+    reuse_running: bool = False,
     log: Log | None = None,
 ) -> DevnetState:
-    """Start one anvil per configured chain, deploy, replay 2025 (or load it from the cache)."""
+    """Start one anvil per configured chain, deploy, replay 2025 (or load it from the cache).
+
+    With `reuse_running`, a devnet already running from `data_dir` with the same history
+    (same cache key: config, seed, scale, code) is returned as it is instead of refused.
+    """
     say = log or _say_nothing
     t_start = time.monotonic()
     cfg_path = Path(config_path).resolve()
@@ -513,6 +518,13 @@ def devnet_up(
     ddir.mkdir(parents=True, exist_ok=True)
     old = _read_state(ddir)
     if old is not None and old.running and any(pid_alive(c.pid) for c in old.chains.values()):
+        if (
+            reuse_running
+            and old.cache_key == cache_key(cfg_path, seed, scale)
+            and all(pid_alive(c.pid) for c in old.chains.values())
+        ):
+            say(f"reusing the devnet already running from {ddir}")
+            return old
         raise DevnetError(
             f"a devnet from {ddir} is already running; run `depinrev devnet down` first"
         )

@@ -311,7 +311,7 @@ def _audit_chain_quarter(
     # Boundary headers: lake `blocks` dataset = checkpoint = chain.
     headers = dict(con.execute(
         "select block_number, any_value(block_hash) from raw.blocks where network = ? and "
-        "chain_id = ? and role in ('start', 'end') group by 1", [network, cid]).fetchall())
+        "chain_id = ? and role = 'boundary' group by 1", [network, cid]).fetchall())
     hash_issues: list[str] = []
     for c in in_q:
         for n, want in ((c.start, c.start_hash), (c.end, c.end_hash)):
