@@ -13,14 +13,17 @@ import re
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,6 +32,10 @@ ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 FRACTION_RE = re.compile(r"^-?\d+(\.\d+)?(/\d+)?$")
+# Cosmos SDK denom rule (x/bank: a letter, then 2-127 of letters, digits, / : . _ -).
+DENOM_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$")
+# Cosmos chain ids ("akashnet-2", "osmosis-1") as /status reports them in node_info.network.
+COSMOS_CHAIN_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,47}$")
 
 Name = Annotated[str, Field(pattern=NAME_RE.pattern, min_length=1, max_length=64)]
 
@@ -53,6 +60,14 @@ class SourceKind(StrEnum):
     service_fee = "service_fee"  # service_fees: DepositServiceFee / WithdrawServiceFee
     lease_escrow = "lease_escrow"  # lease_payments: lease lifecycle, withdrawals, refunds
     price_feed = "price_feed"  # token_prices: Chainlink-style AnswerUpdated
+    spl_burns = "spl_burns"  # token_burns: SPL burn / burnChecked of a Solana mint
+    akash_escrow = "akash_escrow"  # lease_payments: Akash escrow payouts and lease lifecycle
+
+
+# Source kinds read from EVM chains (addresses are 0x hex); the others name their chain kind.
+EVM_SOURCE_KINDS = frozenset(
+    {SourceKind.erc20, SourceKind.service_fee, SourceKind.lease_escrow, SourceKind.price_feed}
+)
 
 
 # Which dataset and which events (with their amount fields) each source kind produces.
@@ -67,6 +82,18 @@ KIND_EVENTS: dict[SourceKind, dict[str, tuple[str, ...]]] = {
         "refund": ("amount",),
     },
     SourceKind.price_feed: {"answer_updated": ("answer",)},
+    SourceKind.spl_burns: {"burn": ("amount",)},
+    # Settled cash out of the Akash escrow module account (see docs/readers.md): payments to
+    # providers, the take-rate share to the distribution module, and the outflows that are not
+    # revenue (tenant refunds, returned bid deposits) kept so escrow outflows reconcile.
+    SourceKind.akash_escrow: {
+        "lease_created": ("price_per_block",),
+        "lease_closed": (),
+        "provider_payment": ("amount",),
+        "take_payment": ("amount",),
+        "tenant_refund": ("amount",),
+        "deposit_returned": ("amount",),
+    },
 }
 
 
@@ -74,19 +101,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ChainConfig(_Strict):
-    """An EVM chain: where to reach it and how deep a block must be buried to count."""
+class _RpcChain(_Strict):
+    """What every chain has: a lake partition number, an RPC URL from the environment."""
 
     chain_id: int = Field(gt=0)
-    kind: Literal["evm"] = "evm"
     rpc_url_env: str = Field(description="environment variable holding the RPC URL")
     rpc_url_default: str | None = Field(
         default=None, description="used when the variable is unset (devnets only)"
     )
-    finality_depth: int = Field(ge=0, le=100_000)
-    chunk_size: int = Field(default=2_000, ge=1, le=10_000_000, description="blocks per file")
-    max_logs_per_request: int = Field(default=10_000, ge=1)
-    max_blocks_per_request: int = Field(default=10_000, ge=1)
     concurrency: int = Field(default=4, ge=1, le=64)
 
     @field_validator("rpc_url_env")
@@ -114,6 +136,85 @@ class ChainConfig(_Strict):
         return url
 
 
+class ChainConfig(_RpcChain):
+    """An EVM chain: where to reach it and how deep a block must be buried to count."""
+
+    kind: Literal["evm"] = "evm"
+    finality_depth: int = Field(ge=0, le=100_000)
+    chunk_size: int = Field(default=2_000, ge=1, le=10_000_000, description="blocks per file")
+    max_logs_per_request: int = Field(default=10_000, ge=1)
+    max_blocks_per_request: int = Field(default=10_000, ge=1)
+
+
+class SolanaChainConfig(_RpcChain):
+    """A Solana cluster. `chain_id` is only the lake's partition number (Solana has none):
+    by convention 101 for mainnet-beta, as in the Solana token list. Block numbers are slots.
+    """
+
+    kind: Literal["solana"]
+    genesis_hash: str | None = Field(
+        default=None, description="checked against getGenesisHash before anything is read"
+    )
+    # Reads use commitment "finalized", so 0 is safe; a margin only delays the range.
+    finality_depth: int = Field(default=0, ge=0, le=1_000_000)
+    # 216,000 slots is about a day at 400 ms a slot: a file per day of burns.
+    chunk_size: int = Field(default=216_000, ge=1, le=100_000_000, description="slots per file")
+    signatures_per_request: int = Field(
+        default=1_000, ge=1, le=1_000, description="getSignaturesForAddress page (node max 1000)"
+    )
+
+    @field_validator("genesis_hash")
+    @classmethod
+    def _genesis(cls, v: str | None) -> str | None:
+        if v is not None and _b58decode(v) is None:
+            raise ValueError(f"{v!r} is not a base58 hash")
+        return v
+
+
+class CosmosChainConfig(_RpcChain):
+    """A Cosmos SDK chain read over Tendermint/CometBFT RPC. `chain_id` is only the lake's
+    partition number (Cosmos chain ids are names); the name is `chain_name`, checked against
+    /status node_info.network before anything is read. Block numbers are heights.
+    """
+
+    kind: Literal["cosmos"]
+    chain_name: str = Field(description="e.g. akashnet-2, as /status node_info.network says")
+    bech32_prefix: str = Field(pattern=r"^[a-z]{1,20}$", description="account prefix, e.g. akash")
+    # CometBFT has instant finality: a committed height never changes.
+    finality_depth: int = Field(default=0, ge=0, le=100_000)
+    chunk_size: int = Field(default=10_000, ge=1, le=10_000_000, description="heights per file")
+    concurrency: int = Field(default=8, ge=1, le=64, description="heights fetched at once")
+
+    @field_validator("chain_name")
+    @classmethod
+    def _chain_name(cls, v: str) -> str:
+        if not COSMOS_CHAIN_NAME_RE.match(v):
+            raise ValueError(f"{v!r} is not a Cosmos chain id like akashnet-2")
+        return v
+
+
+def _chain_kind(v: Any) -> str | None:
+    # EVM chains predate `kind`: a chain without it is EVM, so existing files stay valid.
+    if isinstance(v, dict):
+        kind = v.get("kind", "evm")
+        return kind if isinstance(kind, str) else None
+    return getattr(v, "kind", None)
+
+
+CHAIN_KINDS = ("evm", "solana", "cosmos")
+
+AnyChain = Annotated[
+    Annotated[ChainConfig, Tag("evm")]
+    | Annotated[SolanaChainConfig, Tag("solana")]
+    | Annotated[CosmosChainConfig, Tag("cosmos")],
+    Discriminator(
+        _chain_kind,
+        custom_error_type="chain_kind",
+        custom_error_message="kind must be one of evm (the default), solana or cosmos",
+    ),
+]
+
+
 class TokenConfig(_Strict):
     """A token whose amounts the warehouse reports; raw amounts are scaled by `decimals`."""
 
@@ -121,6 +222,8 @@ class TokenConfig(_Strict):
     decimals: int = Field(ge=0, le=36)
     chain: Name | None = Field(default=None, description="chain of the contract, if any")
     address: str | None = None
+    mint: str | None = Field(default=None, description="Solana SPL mint (base58)")
+    denom: str | None = Field(default=None, description="Cosmos bank denom, e.g. uakt")
     stablecoin: bool = Field(default=False, description="priced at 1 USD")
     coingecko_id: str | None = None
 
@@ -128,6 +231,25 @@ class TokenConfig(_Strict):
     @classmethod
     def _address(cls, v: str | None) -> str | None:
         return None if v is None else _check_address(v)
+
+    @field_validator("mint")
+    @classmethod
+    def _mint(cls, v: str | None) -> str | None:
+        return None if v is None else _check_pubkey(v)
+
+    @field_validator("denom")
+    @classmethod
+    def _denom(cls, v: str | None) -> str | None:
+        if v is not None and not DENOM_RE.match(v):
+            raise ValueError(f"{v!r} is not a Cosmos denom (e.g. uakt or ibc/<64 hex>)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_location(self) -> TokenConfig:
+        given = [k for k in ("address", "mint", "denom") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"a token has one of address, mint or denom; got {given}")
+        return self
 
 
 class SourceConfig(_Strict):
@@ -145,11 +267,34 @@ class SourceConfig(_Strict):
     index_transfers: bool = Field(
         default=False, description="erc20 only: also keep every Transfer in token_transfers"
     )
+    burn_owners: list[str] = Field(
+        default_factory=list,
+        description="spl_burns only: count only burns whose authority or account owner is one",
+    )
+    distribution_account: str | None = Field(
+        default=None,
+        description="akash_escrow only: module account receiving the take-rate share",
+    )
 
     @field_validator("address")
     @classmethod
-    def _address(cls, v: str) -> str:
+    def _address(cls, v: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind is SourceKind.spl_burns:
+            return _check_pubkey(v)
+        if kind is SourceKind.akash_escrow:
+            return _check_bech32(v)
         return _check_address(v)
+
+    @field_validator("burn_owners")
+    @classmethod
+    def _owners(cls, v: list[str]) -> list[str]:
+        return [_check_pubkey(a) for a in v]
+
+    @field_validator("distribution_account")
+    @classmethod
+    def _distribution(cls, v: str | None) -> str | None:
+        return None if v is None else _check_bech32(v)
 
     @model_validator(mode="after")
     def _feed_decimals(self) -> SourceConfig:
@@ -159,6 +304,15 @@ class SourceConfig(_Strict):
             raise ValueError("answer_decimals is only for price_feed sources")
         if self.kind is not SourceKind.erc20 and self.index_transfers:
             raise ValueError("index_transfers is only for erc20 sources")
+        if self.kind is not SourceKind.spl_burns and self.burn_owners:
+            raise ValueError("burn_owners is only for spl_burns sources")
+        if self.kind is SourceKind.akash_escrow and self.distribution_account is None:
+            raise ValueError(
+                "an akash_escrow source needs distribution_account (the distribution module "
+                "account that receives the take rate)"
+            )
+        if self.kind is not SourceKind.akash_escrow and self.distribution_account is not None:
+            raise ValueError("distribution_account is only for akash_escrow sources")
         return self
 
 
@@ -229,7 +383,7 @@ class Config(_Strict):
     """The whole file."""
 
     version: Literal[1] = 1
-    chains: dict[Name, ChainConfig]
+    chains: dict[Name, AnyChain]
     tokens: dict[Name, TokenConfig]
     networks: dict[Name, NetworkConfig]
 
@@ -244,6 +398,16 @@ class Config(_Strict):
                     f"tokens.{tname}.chain {token.chain!r} is not a declared chain "
                     f"{sorted(self.chains)}"
                 )
+            for attr, kind in (("address", "evm"), ("mint", "solana"), ("denom", "cosmos")):
+                if getattr(token, attr) is None:
+                    continue
+                if token.chain is None:
+                    raise ValueError(f"tokens.{tname}.{attr} needs tokens.{tname}.chain")
+                if self.chains[token.chain].kind != kind:
+                    raise ValueError(
+                        f"tokens.{tname}.{attr}: chain {token.chain!r} is a "
+                        f"{self.chains[token.chain].kind} chain; a {attr} belongs on a {kind} chain"
+                    )
         for nname, net in self.networks.items():
             for i, src in enumerate(net.sources):
                 where = f"networks.{nname}.sources[{i}]"
@@ -256,6 +420,7 @@ class Config(_Strict):
                         f"{where}.token {src.token!r} is not a declared token {sorted(self.tokens)}"
                     )
                 token = self.tokens[src.token]
+                self._check_source_chain(where, src, token)
                 if (
                     src.kind is SourceKind.erc20
                     and token.address is not None
@@ -267,6 +432,49 @@ class Config(_Strict):
                     )
         return self
 
+    def _check_source_chain(self, where: str, src: SourceConfig, token: TokenConfig) -> None:
+        """A source kind reads one chain kind, with that kind's address form."""
+        chain = self.chains[src.chain]
+        want = (
+            "evm"
+            if src.kind in EVM_SOURCE_KINDS
+            else "solana"
+            if src.kind is SourceKind.spl_burns
+            else "cosmos"
+        )
+        if chain.kind != want:
+            raise ValueError(
+                f"{where}.chain {src.chain!r} is a {chain.kind} chain; a {src.kind.value} "
+                f"source reads a {want} chain"
+            )
+        if src.kind is SourceKind.spl_burns and token.mint != src.address:
+            raise ValueError(
+                f"{where}: an spl_burns source's address is its token's mint; "
+                f"tokens.{src.token}.mint is {token.mint}"
+            )
+        if src.kind is SourceKind.akash_escrow:
+            assert isinstance(chain, CosmosChainConfig)
+            for attr in ("address", "distribution_account"):
+                value = getattr(src, attr)
+                if value.split("1", 1)[0] != chain.bech32_prefix:
+                    raise ValueError(
+                        f"{where}.{attr} {value!r} does not have the chain's bech32 prefix "
+                        f"{chain.bech32_prefix!r}"
+                    )
+            if token.denom is None:
+                raise ValueError(
+                    f"{where}.token {src.token!r} has no denom: an akash_escrow source's token "
+                    "is a bank denom of its chain"
+                )
+
+    def denom_tokens(self, chain_name: str) -> dict[str, str]:
+        """Bank denom -> token name for the tokens declared on a Cosmos chain."""
+        return {
+            t.denom: name
+            for name, t in sorted(self.tokens.items())
+            if t.denom is not None and t.chain == chain_name
+        }
+
     # --- lookups -----------------------------------------------------------------------------
     def network(self, name: str) -> NetworkConfig:
         try:
@@ -277,6 +485,13 @@ class Config(_Strict):
             ) from None
 
     def chain(self, name: str) -> ChainConfig:
+        """An EVM chain by name (the EVM reader's view; other kinds: `any_chain`)."""
+        chain = self.any_chain(name)
+        if not isinstance(chain, ChainConfig):
+            raise ConfigError(f"chain {name!r} is a {chain.kind} chain, not an EVM chain")
+        return chain
+
+    def any_chain(self, name: str) -> ChainConfig | SolanaChainConfig | CosmosChainConfig:
         try:
             return self.chains[name]
         except KeyError:
@@ -295,10 +510,86 @@ def _check_address(v: str) -> str:
     return v.lower()
 
 
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58)}
+
+
+def _b58decode(v: str) -> bytes | None:
+    """Base58 (Bitcoin alphabet, as Solana uses) to bytes; None if not base58."""
+    if not v or any(c not in _B58_INDEX for c in v):
+        return None
+    n = 0
+    for c in v:
+        n = n * 58 + _B58_INDEX[c]
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\0" * (len(v) - len(v.lstrip("1"))) + body
+
+
+def _check_pubkey(v: str) -> str:
+    decoded = _b58decode(v)
+    if decoded is None or len(decoded) != 32:
+        raise ValueError(f"{v!r} is not a base58 Solana address (32 bytes)")
+    return v  # base58 is case-sensitive: kept exactly as given
+
+
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i in range(5):
+            chk ^= gen[i] if (top >> i) & 1 else 0
+    return chk
+
+
+def _check_bech32(v: str) -> str:
+    """A bech32 account address (BIP-173 checksum); stored lowercase like the chain prints it."""
+    low = v.lower()
+    hrp, sep, data = low.rpartition("1")
+    ok = (
+        v in (low, v.upper())
+        and sep == "1"
+        and bool(hrp)
+        and len(data) >= 6
+        and all(c in _BECH32 for c in data)
+    )
+    if ok:
+        expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+        ok = _bech32_polymod(expanded + [_BECH32.index(c) for c in data]) == 1
+    if not ok:
+        raise ValueError(f"{v!r} is not a bech32 address (e.g. akash1...)")
+    return low
+
+
+def bech32_encode(hrp: str, payload: bytes) -> str:
+    """Bech32 address of a byte payload (used for module accounts: sha256(name)[:20])."""
+    acc, bits, data = 0, 0, []
+    for b in payload:
+        acc = (acc << 8) | b
+        bits += 8
+        while bits >= 5:
+            bits -= 5
+            data.append((acc >> bits) & 31)
+    if bits:
+        data.append((acc << (5 - bits)) & 31)
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    mod = _bech32_polymod([*expanded, *data, 0, 0, 0, 0, 0, 0]) ^ 1
+    checksum = [(mod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(_BECH32[d] for d in data + checksum)
+
+
 def _format_error(path: Path, err: ValidationError) -> str:
     lines = [f"{path}: invalid network configuration ({err.error_count()} problem(s))"]
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        parts = list(e["loc"])
+        # The chain-kind tag pydantic puts in the path is noise: name the chain's own field.
+        if len(parts) > 2 and parts[0] == "chains" and parts[2] in CHAIN_KINDS:
+            del parts[2]
+        loc = ".".join(str(p) for p in parts) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
         lines.append(f"  - {loc}: {msg}")
     return "\n".join(lines)

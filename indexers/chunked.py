@@ -1,0 +1,155 @@
+"""Lake plumbing shared by the non-EVM readers: the chunk grid, row tables, blocks, checkpoints.
+
+The EVM reader decodes whole columns; the Solana and Cosmos readers produce few rows per
+chunk (burns, escrow payouts) from parsed JSON, so they build tables from row dicts here and
+write them exactly as the EVM reader does: one file per dataset per grid chunk, the blocks
+file last, then the checkpoint record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from indexers.evm.extract import plan_chunks
+from warehouse.lake import BLOCKS_SCHEMA, DATASETS, Checkpoint, ChunkRecord, Lake
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_D38 = 10**38
+
+
+@dataclass(frozen=True)
+class Header:
+    """A block (height or slot) as the blocks dataset keeps it."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+
+
+def amount_fields(name: str, value: int | str | None) -> dict[str, Any]:
+    """The two lake columns of an exact amount: decimal128(38,0) when it is an integer that
+    fits, and always the exact decimal string (a fractional Cosmos DecCoin price keeps its
+    fraction in the string and is NULL in the integer column, never rounded)."""
+    if value is None:
+        return {name: None, f"{name}_str": None}
+    text = str(value)
+    if isinstance(value, int) or text.lstrip("-").isdigit():
+        n = int(text)
+        return {name: Decimal(n) if -_D38 < n < _D38 else None, f"{name}_str": str(n)}
+    return {name: None, f"{name}_str": text}
+
+
+def rows_table(dataset: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """A lake table from row dicts (missing columns NULL), sorted by block and log index."""
+    schema = DATASETS[dataset]
+    cols = [pa.array([r.get(f.name) for r in rows], f.type) for f in schema]
+    t = pa.Table.from_arrays(cols, schema=schema)
+    if t.num_rows:
+        order = pc.sort_indices(
+            t, sort_keys=[("block_number", "ascending"), ("log_index", "ascending")]
+        )
+        t = t.take(order)
+    return t
+
+
+def blocks_table(
+    network: str, chain_id: int, headers: dict[int, Header], boundaries: set[int]
+) -> pa.Table:
+    nums = sorted(headers)
+    n = len(nums)
+    return pa.Table.from_arrays(
+        [
+            pa.array([chain_id] * n, pa.int64()),
+            pa.array([network] * n, pa.string()),
+            pa.array(nums, pa.int64()),
+            pa.array([headers[b].hash for b in nums], pa.string()),
+            pa.array([headers[b].parent_hash for b in nums], pa.string()),
+            pa.array([headers[b].timestamp for b in nums], pa.int64()),
+            # same roles as the EVM reader: chunk boundary, or a block holding rows
+            pa.array(["boundary" if b in boundaries else "log" for b in nums], pa.string()),
+        ],
+        schema=BLOCKS_SCHEMA,
+    )
+
+
+def write_chunk(
+    lake: Lake,
+    network: str,
+    chain_id: int,
+    start: int,
+    end: int,
+    tables: dict[str, pa.Table],
+    blocks: pa.Table,
+    boundary_hashes: tuple[str, str],
+) -> ChunkRecord:
+    """Write a chunk's datasets, then its blocks file (its presence marks a whole chunk)."""
+    rows: dict[str, int] = {}
+    for dataset, table in sorted(tables.items()):
+        lake.write_chunk(dataset, network, chain_id, start, end, table)
+        rows[dataset] = table.num_rows
+    lake.write_chunk("blocks", network, chain_id, start, end, blocks)
+    return ChunkRecord(start, end, boundary_hashes[0], boundary_hashes[1], rows)
+
+
+def chunks_to_do(
+    lake: Lake,
+    cp: Checkpoint,
+    network: str,
+    chain_id: int,
+    rng: tuple[int, int],
+    chunk_size: int,
+    datasets: list[str],
+    overwrite: bool,
+) -> tuple[list[tuple[int, int]], int]:
+    """Grid chunks of the range not yet complete in the lake (all files and a checkpoint
+    record), and how many were skipped as complete."""
+    done = {(c.start, c.end) for c in cp.chunks}
+    todo: list[tuple[int, int]] = []
+    skipped = 0
+    for s, e in plan_chunks(rng[0], rng[1], chunk_size):
+        complete = (s, e) in done and all(
+            lake.chunk_path(d, network, chain_id, s, e).exists() for d in [*datasets, "blocks"]
+        )
+        if complete and not overwrite:
+            skipped += 1
+        else:
+            todo.append((s, e))
+    return todo, skipped
+
+
+def run_bounded(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """fn over items on a thread pool with at most 2 x workers in flight (bounded memory and
+    bounded load on the provider); results as they finish; the first error cancels the rest."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reader") as pool:
+        in_flight: set[Future[R]] = set()
+        for item in items:
+            in_flight.add(pool.submit(fn, item))
+            if len(in_flight) >= 2 * workers:
+                done, in_flight = _drain(in_flight)
+                yield from done
+        while in_flight:
+            done, in_flight = _drain(in_flight)
+            yield from done
+
+
+def _drain(in_flight: set[Future[R]]) -> tuple[list[R], set[Future[R]]]:
+    done, rest = wait(in_flight, return_when=FIRST_COMPLETED)
+    out: list[R] = []
+    for f in done:
+        try:
+            out.append(f.result())
+        except BaseException:
+            for other in rest:
+                other.cancel()
+            raise
+    return out, set(rest)

@@ -1,0 +1,298 @@
+"""Index a network's Cosmos sources (Akash escrow) into the lake, chunk by chunk of heights.
+
+Tendermint/CometBFT RPC over its JSON-RPC POST endpoint (the same routes as GET /status,
+/block?height=, /block_results?height=; positional params), through the EVM reader's
+JsonRpcClient, so retries, backoff, Retry-After and rate-limit handling are the same code.
+Every height of a chunk is read (block for the header and tx hashes, block_results for the
+events), `concurrency` heights at once; CometBFT finality is instant, so there is no reorg
+walk, but the node must still hold the heights (pruned nodes refuse old ones, clearly).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from depinrev.config import Config, ConfigError, CosmosChainConfig, SourceConfig, SourceKind
+from indexers.chunked import (
+    Header,
+    amount_fields,
+    blocks_table,
+    chunks_to_do,
+    rows_table,
+    run_bounded,
+    write_chunk,
+)
+from indexers.cosmos.akash import Classified, classify_block
+from indexers.cosmos.events import BlockEvents, decode_block_results
+from indexers.evm.extract import ChainMismatch, ChainReport, ProgressFn, aligned_range
+from indexers.evm.rpc import JsonRpcClient, RpcError
+from warehouse.lake import ChunkRecord, Lake
+
+log = logging.getLogger(__name__)
+
+DATASETS = ["lease_payments"]
+# log_index = event ordinal in the block x this + position of the coin within the event.
+PARTS_PER_EVENT = 1000
+# transaction_index of block-level events (begin/end/finalize block): they have no tx.
+BLOCK_EVENT_TX_INDEX = -1
+
+
+class TendermintRpc:
+    """The three CometBFT routes the reader needs, by composition over JsonRpcClient."""
+
+    def __init__(self, url: str) -> None:
+        self.client = JsonRpcClient(url)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.client.call("status"))
+
+    def block(self, height: int) -> dict[str, Any]:
+        # CometBFT's int64 params are JSON strings.
+        return dict(self.client.call("block", [str(height)]))
+
+    def block_results(self, height: int) -> dict[str, Any]:
+        return dict(self.client.call("block_results", [str(height)]))
+
+
+@dataclass
+class _Stats:
+    heights: int = 0
+    txs: int = 0
+    failed_txs: int = 0
+    unknown_denom: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def tx_hash(tx_b64: str) -> str:
+    """The hash explorers and the RPC show for a tx: SHA-256 of its bytes, uppercase hex."""
+    return hashlib.sha256(base64.b64decode(tx_b64)).hexdigest().upper()
+
+
+def parse_time(text: str) -> int:
+    """RFC 3339 with up to nanoseconds ("2024-01-02T03:04:05.123456789Z") to Unix seconds."""
+    head, _, rest = text.partition(".")
+    if not rest:
+        head = text.rstrip("Z")
+        rest = "Z"
+    tz = rest.lstrip("0123456789")
+    tz = "+00:00" if tz in ("Z", "") else tz
+    return int(datetime.fromisoformat(head.rstrip("Z") + tz).astimezone(UTC).timestamp())
+
+
+def header_of(block: dict[str, Any]) -> Header:
+    h = block["block"]["header"]
+    return Header(
+        int(h["height"]),
+        block["block_id"]["hash"],
+        (h.get("last_block_id") or {}).get("hash") or "",
+        parse_time(h["time"]),
+    )
+
+
+def connect(chain_name: str, chain: CosmosChainConfig) -> tuple[TendermintRpc, dict[str, Any]]:
+    """A client for the chain, refused unless /status names the configured chain."""
+    rpc = TendermintRpc(chain.rpc_url())
+    try:
+        status = rpc.status()
+    except Exception:
+        rpc.close()
+        raise
+    got = (status.get("node_info") or {}).get("network")
+    if got != chain.chain_name:
+        rpc.close()
+        raise ChainMismatch(
+            f"chains.{chain_name}: the RPC at {rpc.client.url} serves chain {got!r}, "
+            f"but the configuration says chain_name {chain.chain_name!r}; refusing to index"
+        )
+    return rpc, status
+
+
+def payment_rows(
+    classified: list[Classified],
+    block: dict[str, Any],
+    header: Header,
+    src: SourceConfig,
+    network: str,
+    chain_id: int,
+    denoms: dict[str, str],
+    unknown: dict[str, int],
+) -> list[dict[str, Any]]:
+    """lease_payments rows of one block's classified Akash items."""
+    txs = (block["block"].get("data") or {}).get("txs") or []
+    rows: list[dict[str, Any]] = []
+    for c in classified:
+        ev = c.transfer.event if c.transfer is not None else c.marker.event  # type: ignore[union-attr]
+        part = c.transfer.part if c.transfer is not None else 0
+        if part >= PARTS_PER_EVENT:
+            raise ValueError(
+                f"height {header.number}: more than {PARTS_PER_EVENT} coins in one event"
+            )
+        if c.transfer is not None:
+            denom: str | None = c.transfer.coin.denom
+        else:
+            denom = c.marker.price_denom if c.marker is not None else None
+        token = denoms.get(denom) if denom else src.token
+        if token is None:
+            # A denom the configuration does not map has no decimals: count it, store nothing.
+            unknown[denom or ""] = unknown.get(denom or "", 0) + 1
+            continue
+        lease = c.lease
+        row: dict[str, Any] = {
+            "chain_id": chain_id,
+            "network": network,
+            "source": src.name,
+            "token": token,
+            "address": src.address,
+            "event": c.kind,
+            "block_number": header.number,
+            "block_hash": header.hash,
+            "block_timestamp": header.timestamp,
+            "transaction_hash": tx_hash(txs[ev.tx_index]) if ev.tx_index is not None else ev.phase,
+            "transaction_index": ev.tx_index if ev.tx_index is not None else BLOCK_EVENT_TX_INDEX,
+            "log_index": ev.ordinal * PARTS_PER_EVENT + part,
+            "lease_id": lease.dseq if lease is not None else None,
+            "tenant": lease.owner if lease is not None else None,
+            "provider": lease.provider if lease is not None else None,
+        }
+        if c.transfer is not None:
+            row.update(amount_fields("amount", c.transfer.coin.amount))
+            if c.kind in ("provider_payment", "deposit_returned"):
+                row["provider"] = c.transfer.recipient
+            elif c.kind == "tenant_refund":
+                row["tenant"] = c.transfer.recipient
+        elif c.marker is not None and c.marker.price_amount is not None:
+            row.update(amount_fields("price_per_block", c.marker.price_amount))
+        rows.append(row)
+    return rows
+
+
+def _index_chunk(
+    rpc: TendermintRpc,
+    lake: Lake,
+    config: Config,
+    network: str,
+    chain_name: str,
+    chain: CosmosChainConfig,
+    sources: list[SourceConfig],
+    start: int,
+    end: int,
+    stats: _Stats,
+) -> ChunkRecord:
+    denoms = config.denom_tokens(chain_name)
+
+    def read(height: int) -> tuple[dict[str, Any], BlockEvents]:
+        return rpc.block(height), decode_block_results(rpc.block_results(height))
+
+    rows: list[dict[str, Any]] = []
+    headers: dict[int, Header] = {}
+    unknown: dict[str, int] = {}
+    for block, be in run_bounded(read, range(start, end + 1), chain.concurrency):
+        header = header_of(block)
+        if header.number != be.height:
+            raise RpcError("block_results", None, f"asked height {header.number}, got {be.height}")
+        n_rows = len(rows)
+        for src in sources:
+            assert src.distribution_account is not None
+            classified = classify_block(be.events, src.address, src.distribution_account)
+            rows.extend(
+                payment_rows(
+                    classified, block, header, src, network, chain.chain_id, denoms, unknown
+                )
+            )
+        if len(rows) > n_rows or header.number in (start, end):
+            headers[header.number] = header
+        with stats.lock:
+            stats.heights += 1
+            stats.txs += be.n_txs
+            stats.failed_txs += len(be.failed_txs)
+    with stats.lock:
+        for d, n in unknown.items():
+            stats.unknown_denom[d] = stats.unknown_denom.get(d, 0) + n
+    return write_chunk(
+        lake,
+        network,
+        chain.chain_id,
+        start,
+        end,
+        {"lease_payments": rows_table("lease_payments", rows)},
+        blocks_table(network, chain.chain_id, headers, {start, end}),
+        (headers[start].hash, headers[end].hash),
+    )
+
+
+def index_chain(
+    config: Config,
+    network: str,
+    chain_name: str,
+    lake: Lake,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    overwrite: bool = False,
+    progress: ProgressFn | None = None,
+) -> ChainReport:
+    """Index the network's akash_escrow sources on one Cosmos chain; block numbers are heights."""
+    t0 = time.perf_counter()
+    chain = config.any_chain(chain_name)
+    if not isinstance(chain, CosmosChainConfig):
+        raise ConfigError(f"chains.{chain_name} is not a cosmos chain")
+    sources = [
+        s
+        for s in config.network(network).sources
+        if s.chain == chain_name and s.kind is SourceKind.akash_escrow
+    ]
+    rpc, status = connect(chain_name, chain)
+    try:
+        sync = status.get("sync_info") or {}
+        head = int(sync["latest_block_height"])
+        earliest = int(sync.get("earliest_block_height") or 1)
+        final = head - chain.finality_depth
+        first = min(s.start_block for s in sources)
+        rng = aligned_range(first, final, chain.chunk_size, from_block, to_block)
+        report = ChainReport(chain_name, chain.chain_id, head, final, rng)
+        if rng is None:
+            return report
+        if rng[0] < earliest:
+            raise ConfigError(
+                f"chains.{chain_name}: the node keeps heights from {earliest} only (pruned), "
+                f"but height {rng[0]} is asked for; use an archive RPC or a later start_block"
+            )
+        cp = lake.load_checkpoint(network, chain.chain_id)
+        todo, report.chunks_skipped = chunks_to_do(
+            lake, cp, network, chain.chain_id, rng, chain.chunk_size, DATASETS, overwrite
+        )
+        stats = _Stats()
+        # Chunks one after another, heights inside a chunk in parallel: bounded concurrency.
+        for s, e in todo:
+            rec = _index_chunk(rpc, lake, config, network, chain_name, chain, sources, s, e, stats)
+            cp.put(rec)
+            lake.save_checkpoint(cp)
+            report.chunks_indexed += 1
+            for d, n in rec.rows.items():
+                report.rows[d] = report.rows.get(d, 0) + n
+            if progress is not None:
+                progress(f"{network}/{chain_name}", report.chunks_indexed, len(todo))
+        if stats.unknown_denom:
+            log.warning(
+                "%s/%s: escrow outflows in unmapped denoms skipped: %s",
+                network,
+                chain_name,
+                stats.unknown_denom,
+            )
+        report.logs = stats.txs
+        report.ignored_shape = sum(stats.unknown_denom.values())
+        report.rpc = dict(rpc.client.stats)
+        report.seconds = time.perf_counter() - t0
+        return report
+    finally:
+        rpc.close()

@@ -1,0 +1,121 @@
+"""A Solana JSON-RPC node stand-in (for JsonRpcServer) answering from recorded responses.
+
+Signature histories are served like a node: newest first, `limit` at most, continued with
+`before`. Transactions are served from recorded getTransaction results; a listed signature
+without a recorded transaction gets a minimal one in the real shape (no instructions, its
+`err`), so a real 1000-signature page can be served without its 1000 transactions. Every
+slot has a block unless listed in `skipped`; block hashes are made up unless recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from depinrev.config import _B58
+from tests.support.jsonrpc_server import RpcFault
+
+
+def fake_hash(slot: int) -> str:
+    n = int.from_bytes(hashlib.sha256(str(slot).encode()).digest(), "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = _B58[r] + out
+    return out
+
+
+class SolanaCluster:
+    def __init__(
+        self,
+        head: int,
+        *,
+        genesis: str = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d",
+        decimals: dict[str, int] | None = None,
+    ) -> None:
+        self.head = head
+        self.genesis = genesis
+        self.decimals = decimals or {}
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.txs: dict[str, dict[str, Any]] = {}
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.skipped: set[int] = set()
+        self.fetched: list[str] = []
+
+    def add(self, address: str, sig: dict[str, Any], tx: dict[str, Any] | None = None) -> None:
+        self.history.setdefault(address, []).append(sig)
+        self.history[address].sort(key=lambda s: -s["slot"])
+        if tx is not None:
+            self.txs[sig["signature"]] = tx
+
+    # --- methods ----------------------------------------------------------------------------
+    def rpc_getGenesisHash(self) -> str:
+        return self.genesis
+
+    def rpc_getSlot(self, opts: dict[str, Any] | None = None) -> int:
+        return self.head
+
+    def rpc_getTokenSupply(self, mint: str, opts: dict[str, Any] | None = None) -> Any:
+        d = self.decimals[mint]
+        return {
+            "context": {"slot": self.head},
+            "value": {"amount": "1", "decimals": d, "uiAmount": None, "uiAmountString": "0"},
+        }
+
+    def rpc_getSignaturesForAddress(self, address: str, opts: dict[str, Any]) -> Any:
+        sigs = self.history.get(address, [])
+        limit = min(int(opts.get("limit", 1000)), 1000)
+        i = 0
+        if opts.get("before"):
+            idx = [s["signature"] for s in sigs].index(opts["before"])
+            i = idx + 1
+        return sigs[i : i + limit]
+
+    def rpc_getTransaction(self, sig: str, opts: dict[str, Any]) -> Any:
+        assert opts["encoding"] == "jsonParsed"
+        assert opts["maxSupportedTransactionVersion"] == 0
+        assert opts["commitment"] == "finalized"
+        self.fetched.append(sig)
+        if sig in self.txs:
+            return self.txs[sig]
+        for sigs in self.history.values():
+            for s in sigs:
+                if s["signature"] == sig:
+                    return {
+                        "slot": s["slot"],
+                        "blockTime": s["blockTime"],
+                        "meta": {"err": s["err"], "innerInstructions": [], "logMessages": []},
+                        "transaction": {
+                            "message": {"accountKeys": [], "instructions": []},
+                            "signatures": [sig],
+                        },
+                    }
+        return None
+
+    def _produced(self, lo: int, hi: int) -> list[int]:
+        return [s for s in range(lo, hi + 1) if s not in self.skipped]
+
+    def rpc_getBlocksWithLimit(self, start: int, limit: int, opts: Any = None) -> list[int]:
+        out: list[int] = []
+        s = start
+        while len(out) < limit and s <= self.head:
+            if s not in self.skipped:
+                out.append(s)
+            s += 1
+        return out
+
+    def rpc_getBlocks(self, lo: int, hi: int, opts: Any = None) -> list[int]:
+        return self._produced(lo, min(hi, self.head))
+
+    def rpc_getBlock(self, slot: int, opts: dict[str, Any]) -> Any:
+        if slot in self.skipped or slot > self.head:
+            raise RpcFault(-32007, f"Slot {slot} was skipped, or missing in long-term storage")
+        if slot in self.blocks:
+            return self.blocks[slot]
+        return {
+            "blockhash": fake_hash(slot),
+            "previousBlockhash": fake_hash(slot - 1),
+            "parentSlot": slot - 1,
+            "blockTime": 1_600_000_000 + slot // 3,
+            "blockHeight": slot - 10_000,
+        }
