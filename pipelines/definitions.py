@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines import ingest
+from pipelines import ingest, warehouse
 from pipelines.resources import LakeResource, NetworkConfigResource, WarehouseResource
 
 RESOURCES = {
@@ -19,4 +19,6 @@ RESOURCES = {
     "warehouse": WarehouseResource(db_path=dg.EnvVar("DEPINREV_WAREHOUSE")),
 }
 
-defs = dg.Definitions.merge(ingest.definitions(), dg.Definitions(resources=RESOURCES))
+defs = dg.Definitions.merge(
+    ingest.definitions(), warehouse.definitions(), dg.Definitions(resources=RESOURCES)
+)

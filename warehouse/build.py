@@ -16,12 +16,12 @@ from pathlib import Path
 
 import duckdb
 
-from depinrev.config import load_config
+from depinrev.config import Config, load_config
 from warehouse.audit import AuditResult, run_audit
 from warehouse.audit.manifest import write_manifests
 from warehouse.audit.run import ReaderFactory, create_audit_tables
 from warehouse.closing import Restatement, detect_restatements, ensure_closing_tables
-from warehouse.dbt_run import DbtResult, run_dbt_build
+from warehouse.dbt_run import DbtNodeResult, DbtResult, run_dbt_build
 from warehouse.lake import Lake
 from warehouse.prices import load_user_prices
 from warehouse.raw import create_raw_views, inventory
@@ -66,6 +66,99 @@ class BuildResult:
         return out
 
 
+def prepare_inputs(
+    config: Config, lake: Lake, db_path: str | Path, *, prices_csv: str | Path | None = None
+) -> int:
+    """Step 1, idempotent: schemas, config tables, user prices, raw views over the lake.
+
+    Returns the number of lake files the raw views read."""
+    db = Path(db_path).resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    files = inventory(lake)
+    with duckdb.connect(str(db)) as con:
+        for schema in SCHEMAS:
+            con.execute(f"create schema if not exists {schema}")
+        con.execute(_RUN_DDL)
+        ensure_closing_tables(con)
+        load_config_tables(con, config)
+        load_user_prices(con, config, prices_csv)
+        create_raw_views(con, lake.root, files)
+        # dbt reads audit.* as a source: create the tables when no audit has run yet, but
+        # never wipe the results of one (the audit and dbt may run as separate Dagster steps).
+        has_audit = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = 'quarter_audits'"
+        ).fetchone()[0]  # type: ignore[index]
+        if not has_audit:
+            create_audit_tables(con)
+    return len(files)
+
+
+def audit_warehouse(
+    config: Config, lake: Lake, db_path: str | Path, reader_factory: ReaderFactory | None = None
+) -> AuditResult:
+    """Step 2: the chain audit into the audit.* tables (after prepare_inputs)."""
+    with duckdb.connect(str(Path(db_path).resolve())) as con:
+        create_audit_tables(con)
+        return run_audit(con, config, lake, reader_factory)
+
+
+def start_build(
+    db_path: str | Path,
+    config_path: str | Path,
+    lake: Lake,
+    *,
+    prices_csv: str | Path | None,
+    lake_file_count: int,
+    audit_ran: bool,
+) -> str:
+    """Record a build in audit.builds (after prepare_inputs) and return its id."""
+    build_id = uuid.uuid4().hex[:12]
+    with duckdb.connect(str(Path(db_path).resolve())) as con:
+        con.execute(
+            "insert into audit.builds (build_id, started_at, config_path, lake_root, "
+            "prices_csv, lake_file_count, audit_ran) values (?, ?, ?, ?, ?, ?, ?)",
+            [build_id, datetime.now(UTC).replace(tzinfo=None), str(Path(config_path).resolve()),
+             str(lake.root.resolve()),
+             None if prices_csv is None else str(Path(prices_csv).resolve()), lake_file_count,
+             audit_ran],
+        )
+    return build_id
+
+
+def finish_build(
+    db_path: str | Path,
+    build_id: str,
+    nodes: list[DbtNodeResult],
+    *,
+    success: bool,
+    error: str | None = None,
+    audit_dir: str | Path | None = None,
+) -> BuildResult:
+    """Step 4, after `dbt build`: record results, write manifests, detect restatements."""
+    db = Path(db_path).resolve()
+    dbt = DbtResult(success=success, nodes=sorted(nodes, key=lambda n: n.unique_id), error=error)
+    with duckdb.connect(str(db)) as con:
+        con.executemany(
+            "insert into audit.dbt_results values (?, ?, ?, ?, ?, ?)",
+            [[build_id, n.unique_id, n.resource_type, n.status, n.failures, n.message]
+             for n in dbt.nodes],
+        )
+        manifests = write_manifests(
+            con, Path(audit_dir) if audit_dir else db.parent / "audit", dbt.summary())
+        restatements = detect_restatements(con) if dbt.success else []
+        failing = con.execute(
+            "select count(*) from audit.quarter_audits where audit_status in ('fail', 'error')"
+        ).fetchone()[0]  # type: ignore[index]
+        con.execute(
+            "update audit.builds set finished_at = ?, dbt_success = ?, quarters_failing = ?, "
+            "restatements_recorded = ? where build_id = ?",
+            [datetime.now(UTC).replace(tzinfo=None), dbt.success, failing, len(restatements),
+             build_id],
+        )
+    return BuildResult(db, build_id, dbt, None, manifests, restatements)
+
+
 def build_warehouse(
     config_path: str | Path,
     lake_root: str | Path,
@@ -84,46 +177,12 @@ def build_warehouse(
     config = load_config(config_path)
     lake = Lake(lake_root)
     db = Path(db_path).resolve()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    build_id = uuid.uuid4().hex[:12]
-    started = datetime.now(UTC).replace(tzinfo=None)
-
-    files = inventory(lake)
-    with duckdb.connect(str(db)) as con:
-        for schema in SCHEMAS:
-            con.execute(f"create schema if not exists {schema}")
-        con.execute(_RUN_DDL)
-        ensure_closing_tables(con)
-        con.execute(
-            "insert into audit.builds (build_id, started_at, config_path, lake_root, "
-            "prices_csv, lake_file_count, audit_ran) values (?, ?, ?, ?, ?, ?, ?)",
-            [build_id, started, str(Path(config_path).resolve()), str(lake.root.resolve()),
-             None if prices_csv is None else str(Path(prices_csv).resolve()), len(files),
-             audit],
-        )
-        load_config_tables(con, config)
-        load_user_prices(con, config, prices_csv)
-        create_raw_views(con, lake.root, files)
-        create_audit_tables(con)
-        audit_result = run_audit(con, config, lake, reader_factory) if audit else None
-
+    n_files = prepare_inputs(config, lake, db, prices_csv=prices_csv)
+    build_id = start_build(db, config_path, lake, prices_csv=prices_csv,
+                           lake_file_count=n_files, audit_ran=audit)
+    audit_result = audit_warehouse(config, lake, db, reader_factory) if audit else None
     dbt = run_dbt_build(db, db.parent / "dbt_work")
-
-    with duckdb.connect(str(db)) as con:
-        con.executemany(
-            "insert into audit.dbt_results values (?, ?, ?, ?, ?, ?)",
-            [[build_id, n.unique_id, n.resource_type, n.status, n.failures, n.message]
-             for n in dbt.nodes],
-        )
-        manifests = write_manifests(
-            con, Path(audit_dir) if audit_dir else db.parent / "audit", dbt.summary())
-        restatements = detect_restatements(con) if dbt.success else []
-        failing = 0 if audit_result is None else sum(
-            q.status in ("fail", "error") for q in audit_result.quarters)
-        con.execute(
-            "update audit.builds set finished_at = ?, dbt_success = ?, quarters_failing = ?, "
-            "restatements_recorded = ? where build_id = ?",
-            [datetime.now(UTC).replace(tzinfo=None), dbt.success, failing, len(restatements),
-             build_id],
-        )
-    return BuildResult(db, build_id, dbt, audit_result, manifests, restatements)
+    result = finish_build(db, build_id, dbt.nodes, success=dbt.success, error=dbt.error,
+                          audit_dir=audit_dir)
+    result.audit = audit_result
+    return result

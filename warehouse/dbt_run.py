@@ -78,9 +78,18 @@ def run_dbt_build(db_path: Path, work_dir: Path, select: list[str] | None = None
     if select:
         args += ["--select", *select]
     proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    nodes = node_results(results_file)
+    error = None
+    if proc.returncode != 0 and not any(n.status in ("fail", "error") for n in nodes):
+        error = (proc.stdout + proc.stderr).strip()[-4000:] or f"dbt exited {proc.returncode}"
+    return DbtResult(success=proc.returncode == 0, nodes=nodes, error=error)
+
+
+def node_results(run_results: Path) -> list[DbtNodeResult]:
+    """The per-node outcome of a dbt invocation from its run_results.json (none if absent)."""
     nodes: list[DbtNodeResult] = []
-    if results_file.exists():
-        for r in json.loads(results_file.read_text()).get("results", []):
+    if run_results.exists():
+        for r in json.loads(run_results.read_text()).get("results", []):
             uid = str(r["unique_id"])
             nodes.append(
                 DbtNodeResult(
@@ -91,8 +100,4 @@ def run_dbt_build(db_path: Path, work_dir: Path, select: list[str] | None = None
                     message=r.get("message"),
                 )
             )
-    nodes.sort(key=lambda n: n.unique_id)
-    error = None
-    if proc.returncode != 0 and not any(n.status in ("fail", "error") for n in nodes):
-        error = (proc.stdout + proc.stderr).strip()[-4000:] or f"dbt exited {proc.returncode}"
-    return DbtResult(success=proc.returncode == 0, nodes=nodes, error=error)
+    return sorted(nodes, key=lambda n: n.unique_id)

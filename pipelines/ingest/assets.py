@@ -72,11 +72,7 @@ def index_lake(
     lk = lake.lake()
     by_network: dict[str, list[str]] = defaultdict(list)
     for key in context.partition_keys:
-        dims = (
-            dg.MultiPartitionKey.from_str(key).keys_by_dimension
-            if isinstance(key, str)
-            else key.keys_by_dimension
-        )
+        dims = network_day.get_partition_key_from_str(key).keys_by_dimension
         by_network[dims["network"]].append(dims["day"])
 
     day_blocks: dict[str, object] = {}
