@@ -5,6 +5,11 @@ Each view lists the lake's files by absolute path at build time, so that
 * the rows the marts were built from are exactly the files of the manifest (a file the indexer
   adds later is not silently picked up until the next build).
 
+What the views and `audit.lake_files` expose as a row's file (`lake_file`, `path`) is the path
+relative to the lake root, e.g. `token_burns/network=x/chain_id=1/x__token_burns__..parquet`:
+the same lake gives the same marts wherever it sits (`audit.lake_files.lake_root` says where it
+was for this build).
+
 Hive partitioning is off on purpose: `network` and `chain_id` are columns inside every file,
 and DuckDB lets a partition directory name silently override them when it is on. The in-file
 columns are authoritative (typed by the writer); the audit checks the directory agrees.
@@ -30,7 +35,8 @@ class LakeFile:
     chain_id: int
     start_block: int
     end_block: int
-    path: str
+    path: str  # relative to the lake root, '/'-separated
+    abs_path: str
     sha256: str
     rows: int
     size_bytes: int
@@ -56,14 +62,15 @@ def _sql_str(s: str) -> str:
 
 def inventory(lake: Lake) -> list[LakeFile]:
     """Every chunk file of the lake, with its SHA-256 and row count (Parquet metadata)."""
+    root = lake.root.resolve()
     out: list[LakeFile] = []
     for dataset in sorted(ALL_SCHEMAS):
         for c in lake.chunk_files(dataset):
-            out.append(_describe(c))
+            out.append(_describe(c, root))
     return out
 
 
-def _describe(c: ChunkFile) -> LakeFile:
+def _describe(c: ChunkFile, root: Path) -> LakeFile:
     path = c.path.resolve()
     return LakeFile(
         dataset=c.dataset,
@@ -71,7 +78,8 @@ def _describe(c: ChunkFile) -> LakeFile:
         chain_id=c.chain_id,
         start_block=c.start,
         end_block=c.end,
-        path=str(path),
+        path=path.relative_to(root).as_posix(),
+        abs_path=str(path),
         sha256=file_sha256(path),
         rows=pq.ParquetFile(path).metadata.num_rows,
         size_bytes=path.stat().st_size,
@@ -85,12 +93,15 @@ def create_raw_views(
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists audit")
     for dataset, schema in sorted(ALL_SCHEMAS.items()):
-        paths = [f.path for f in files if f.dataset == dataset]
-        if paths:
-            listing = ", ".join(_sql_str(p) for p in paths)
+        chosen = [f for f in files if f.dataset == dataset]
+        if chosen:
+            listing = ", ".join(_sql_str(f.abs_path) for f in chosen)
+            # DuckDB's `filename` is the absolute path as listed: `<root>/<relative path>`.
+            cut = len(chosen[0].abs_path) - len(chosen[0].path) + 1
+            assert all(len(f.abs_path) - len(f.path) + 1 == cut for f in chosen)
             body = (
-                f"select * exclude (filename), filename as lake_file from read_parquet("
-                f"[{listing}], hive_partitioning = false, filename = true)"
+                f"select * exclude (filename), substr(filename, {cut}) as lake_file "
+                f"from read_parquet([{listing}], hive_partitioning = false, filename = true)"
             )
         else:
             cols = ", ".join(

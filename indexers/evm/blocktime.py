@@ -7,15 +7,25 @@ found with O(log n) header reads. Used to turn a day or a quarter into a block r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from indexers.evm.rpc import JsonRpcClient
+
+class HeaderRpc(Protocol):
+    """What BlockClock needs from a node: `eth_getBlockByNumber` (indexers.evm.rpc.JsonRpcClient;
+    the warehouse audit adapts its own chain reader to it)."""
+
+    def call(self, method: str, params: list[Any] | None = None) -> Any: ...
 
 
 @dataclass
 class BlockClock:
-    """Timestamps of blocks read so far (headers are immutable below the final block)."""
+    """Timestamps of blocks read so far (headers are immutable below the final block).
 
-    client: JsonRpcClient
+    The codebase's one binary search over block timestamps: the indexer's pipelines and the
+    warehouse audit's quarter boundaries both use it.
+    """
+
+    client: HeaderRpc
     cache: dict[int, int] = field(default_factory=dict)
 
     def timestamp(self, number: int) -> int:

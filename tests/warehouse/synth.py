@@ -255,7 +255,7 @@ def write_lake(world: World, lake_root: Path) -> Lake:
                     lake.write_chunk(ds, network, cid, start, end, t)
                     rows[ds] = t.num_rows
                 bt = _blocks_table(network, cid, [start, end] + [e.block for e in in_chunk],
-                                   {start: "start", end: "end"})
+                                   {start: "boundary", end: "boundary"})
                 lake.write_chunk("blocks", network, cid, start, end, bt)
                 rows["blocks"] = bt.num_rows
                 cp.put(ChunkRecord(start, end, block_hash(cid, start), block_hash(cid, end),

@@ -67,6 +67,18 @@ def test_build_passes_dbt_and_audit(built: Built) -> None:
         for net in built.config.networks:
             assert res.audit.status(net, q) == "pass"
     assert res.audit.status("akash-devnet", "2025Q3") == "incomplete"
+    # the synthetic chain's genesis is on 2024-12-31: 2024Q4 is audited as partial_start and,
+    # without revenue events, is no row of the quarterly mart (no misleading zero)
+    with duckdb.connect(str(built.db), read_only=True) as con:
+        partial = con.execute("select distinct quarter_completeness from audit.quarter_audits "
+                              "where quarter = '2024Q4'").fetchall()
+        q4 = con.execute("select count(*) from marts.fct_network_revenue_quarterly "
+                         "where quarter = '2024Q4'").fetchone()
+        shown = con.execute("select distinct quarter_completeness from "
+                            "marts.fct_network_revenue_quarterly where event_count = 0"
+                            ).fetchall()
+    assert partial == [("partial_start",)] and q4 == (0,)
+    assert set(shown) <= {("complete",), ("open",)}
     assert {p.name for p in res.manifests} >= {"manifest_render-devnet_2025Q2.json"}
 
 
@@ -85,7 +97,10 @@ def test_quarterly_totals_equal_ground_truth_exactly(built: Built) -> None:
             assert int(got) == truth.get((net, q, token, label), 0), (net, q, token, label)
             checked += 1
         assert int(revenue) == int(fees) - int(supply)
-    assert checked >= 60
+    assert checked >= 48
+    # and no ground-truth figure is missing from the mart
+    present = {(net, q, token) for net, q, token, *_ in rows}
+    assert {k[:3] for k, v in truth.items() if v} <= present
 
 
 def test_prices_precedence_and_no_silent_zero(built: Built) -> None:
@@ -201,17 +216,8 @@ def test_rebuild_is_byte_identical_then_close_and_restate(built: Built, tmp_path
                             reader_factory=reader)
     assert again.ok, again.problems()
     assert again.restatements == []
-    # the lake moved (copied), but no mart carries a path except the events' lake_file
-    after = _mart_hashes(db)
-    assert {m: h for m, h in after.items() if m != "fct_revenue_events"} == {
-        m: h for m, h in before.items() if m != "fct_revenue_events"}
-    with duckdb.connect(str(db), read_only=True) as con:
-        ev = con.execute("select * exclude (lake_file) from marts.fct_revenue_events "
-                         "order by all").fetchall()
-    with duckdb.connect(str(built.db), read_only=True) as con:
-        ev0 = con.execute("select * exclude (lake_file) from marts.fct_revenue_events "
-                          "order by all").fetchall()
-    assert ev == ev0
+    # the lake moved (copied): lake_file is relative to the lake root, so every mart is equal
+    assert _mart_hashes(db) == before
 
     # 2. a changed burn inside the closed quarter: a restatement, not a silent change
     with duckdb.connect(str(db), read_only=True) as con:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from depinrev.config import load_config
-from warehouse.audit.rpc import BlockHeader, first_block_at_or_after
+from warehouse.audit.rpc import BlockHeader, block_clock
 from warehouse.closing import compare_figures
 from warehouse.prices import PriceFileError, read_price_csv
 from warehouse.quarters import Quarter, quarters_between
@@ -101,11 +101,14 @@ class _Chain:
         raise NotImplementedError
 
 
-def test_binary_search_first_block_at_or_after() -> None:
+def test_audit_uses_the_indexers_block_clock_over_its_reader() -> None:
     chain = _Chain([0, 10, 10, 20, 30, 30, 40])
     head = chain.head()
-    assert first_block_at_or_after(chain, 10, head) == 1
-    assert first_block_at_or_after(chain, 11, head) == 3
-    assert first_block_at_or_after(chain, 30, head) == 4
-    assert first_block_at_or_after(chain, 0, head) == 0
-    assert first_block_at_or_after(chain, 41, head) is None
+    clock = block_clock(chain)
+    assert clock.first_at_or_after(10, 0, head) == 1
+    assert clock.first_at_or_after(11, 0, head) == 3
+    assert clock.first_at_or_after(30, 0, head) == 4
+    assert clock.first_at_or_after(0, 0, head) == 0
+    assert clock.first_at_or_after(41, 0, head) is None
+    assert clock.range_for(10, 30, 0, head) == (1, 3)
+    assert clock.timestamp(5) == 30

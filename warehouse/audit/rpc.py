@@ -2,16 +2,18 @@
 
 `HttpChainReader` speaks JSON-RPC (eth_blockNumber, eth_getBlockByNumber, eth_call) to the
 chain's RPC URL; tests can hand the audit any other object with the same three methods.
+Blocks are found by time with the indexer's BlockClock (`block_clock`), not a second search.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from depinrev.config import ChainConfig
+from indexers.evm.blocktime import BlockClock
 
 SELECTOR_TOTAL_SUPPLY = "0x18160ddd"
 SELECTOR_BALANCE_OF = "0x70a08231"
@@ -86,18 +88,28 @@ def default_reader(chain: ChainConfig) -> ChainReader:
     return HttpChainReader(chain.rpc_url())
 
 
-def first_block_at_or_after(reader: ChainReader, ts: int, head: int) -> int | None:
-    """The first block whose timestamp is >= ts (binary search; timestamps never decrease)."""
-    if reader.block(head).timestamp < ts:
-        return None
-    lo, hi = 0, head
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if reader.block(mid).timestamp >= ts:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+class ReaderHeaderRpc:
+    """A ChainReader seen as the node BlockClock talks to (`eth_getBlockByNumber` only).
+
+    The audit resolves quarter boundaries with the indexer's BlockClock, the codebase's one
+    binary search over block timestamps, while any object with the ChainReader methods (a
+    JSON-RPC client, a test's in-process chain) can still stand in for the chain.
+    """
+
+    def __init__(self, reader: ChainReader) -> None:
+        self.reader = reader
+
+    def call(self, method: str, params: list[Any] | None = None) -> Any:
+        if method != "eth_getBlockByNumber" or not params:
+            raise RpcError(f"the audit's chain reader does not answer {method}{params}")
+        header = self.reader.block(int(str(params[0]), 16))
+        return {"number": hex(header.number), "hash": header.hash,
+                "timestamp": hex(header.timestamp)}
+
+
+def block_clock(reader: ChainReader) -> BlockClock:
+    """A BlockClock over `reader` (header reads go through the reader and its cache)."""
+    return BlockClock(ReaderHeaderRpc(reader))
 
 
 def uint_word(data: bytes) -> int:

@@ -14,7 +14,12 @@ For every network, chain and UTC quarter the lake has blocks in:
    check is independent of the revenue logic.
 
 Results go to audit.* tables (recreated each build) and one row per network and quarter in
-audit.quarter_audits, which the quarterly mart joins.
+audit.quarter_audits, which the quarterly mart joins. Each quarter also gets its completeness:
+`complete` (ended, final, and the lake covers it from its first block to its last), `open` (not
+ended on the chain, not final, or not indexed to its end yet) or `partial_start` (ended and
+indexed, but the network's indexed history begins inside it: the chain's genesis or the sources'
+start_block falls after the quarter's start). The quarterly mart shows a quarter without revenue
+events only when it is complete (or its audit failed): a zero row means "audited zero".
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ from warehouse.audit.rpc import (
     ChainReader,
     RpcError,
     balance_of,
+    block_clock,
     default_reader,
-    first_block_at_or_after,
     total_supply,
 )
 from warehouse.lake import Lake, LakeError
@@ -41,6 +46,9 @@ ReaderFactory = Callable[[ChainConfig], ChainReader]
 
 PASS, FAIL, INCOMPLETE, ERROR, SKIPPED = "pass", "fail", "incomplete", "error", "skipped"
 _SEVERITY = {PASS: 0, SKIPPED: 0, INCOMPLETE: 1, ERROR: 2, FAIL: 3}
+# Quarter completeness, least complete wins across a network's chains.
+COMPLETE, PARTIAL_START, OPEN, UNKNOWN = "complete", "partial_start", "open", "unknown"
+_COMPLETENESS_ORDER = {COMPLETE: 0, PARTIAL_START: 1, OPEN: 2}
 
 
 def worst(statuses: list[str], empty: str = PASS) -> str:
@@ -66,8 +74,8 @@ create or replace table audit.reconciliations (
 create or replace table audit.quarter_audits (
     network varchar not null, quarter varchar not null, block_ranges varchar,
     coverage_status varchar not null, reconciliation_status varchar not null,
-    audit_status varchar not null, issue_count integer not null, issues varchar,
-    primary key (network, quarter));
+    audit_status varchar not null, quarter_completeness varchar not null,
+    issue_count integer not null, issues varchar, primary key (network, quarter));
 """
 
 
@@ -78,8 +86,16 @@ class QuarterAudit:
     block_ranges: list[str] = field(default_factory=list)
     coverage: list[str] = field(default_factory=list)
     reconciliation: list[str] = field(default_factory=list)
+    completeness: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     issues: list[str] = field(default_factory=list)
+
+    @property
+    def quarter_completeness(self) -> str:
+        """complete / partial_start / open over the network's chains; unknown if unaudited."""
+        if self.errors or not self.completeness:
+            return UNKNOWN
+        return max(self.completeness, key=lambda c: _COMPLETENESS_ORDER[c])
 
     @property
     def coverage_status(self) -> str:
@@ -159,11 +175,11 @@ def run_audit(
     for qa in out:
         issues = qa.errors + qa.issues
         con.execute(
-            "insert into audit.quarter_audits values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into audit.quarter_audits values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [qa.network, qa.quarter, ",".join(qa.block_ranges) or None,
              ERROR if qa.errors and not qa.coverage else qa.coverage_status,
              ERROR if qa.errors and not qa.reconciliation else qa.reconciliation_status,
-             qa.status, len(issues), "\n".join(issues) or None],
+             qa.status, qa.quarter_completeness, len(issues), "\n".join(issues) or None],
         )
     return AuditResult(out)
 
@@ -208,8 +224,9 @@ def _audit_chain_quarter(
 ) -> None:
     cid = chain.chain_id
     head = reader.head()
-    first = first_block_at_or_after(reader, q.start_ts, head)
-    nxt = first_block_at_or_after(reader, q.end_ts, head)
+    clock = block_clock(reader)
+    first = clock.first_at_or_after(q.start_ts, 0, head)
+    nxt = None if first is None else clock.first_at_or_after(q.end_ts, first, head)
     last = None if nxt is None else nxt - 1
     final = last is not None and last <= head - chain.finality_depth
     con.execute(
@@ -230,6 +247,7 @@ def _audit_chain_quarter(
 
     if first is None:
         check("boundaries", INCOMPLETE, f"the chain has not reached {q.label} (head {head})")
+        qa.completeness.append(OPEN)
         return
     qa.block_ranges.append(f"{cid}:{first}-{last if last is not None else '?'}")
     if last is None:
@@ -244,11 +262,14 @@ def _audit_chain_quarter(
                       if s.chain == chain_name)
     need_lo = max(first, start_block)
     need_hi = last if last is not None else head
+    # The chain began inside the quarter (genesis after its start) or the sources start later.
+    starts_inside = start_block > first or (first == 0 and reader.block(0).timestamp > q.start_ts)
 
     try:
         cp = lake.load_checkpoint(network, cid)
     except LakeError as exc:
         check("checkpoint", FAIL, str(exc))
+        qa.completeness.append(OPEN)
         return
     chunks = sorted(cp.chunks, key=lambda c: (c.start, c.end))
     overlaps = [
@@ -265,6 +286,10 @@ def _audit_chain_quarter(
             gaps.append(f"{cursor}-{c.start - 1}")
         cursor = max(cursor, c.end + 1)
     covered_to = cursor - 1
+    if last is None or not final or covered_to < need_hi:
+        qa.completeness.append(OPEN)
+    else:
+        qa.completeness.append(PARTIAL_START if starts_inside else COMPLETE)
     if gaps:
         check("contiguity", FAIL, f"blocks not indexed inside {q.label}: {', '.join(gaps)} "
               f"(quarter needs {need_lo}-{need_hi})")

@@ -1,7 +1,10 @@
--- One row per network, UTC quarter and revenue token. Quarters come from the chain audit (every
--- audited quarter appears, even without revenue) and from the events; tokens are those the
--- network's revenue rules read. Audit columns come from audit.quarter_audits ('not_audited'
--- when the build ran without the chain audit).
+-- One row per network, UTC quarter and revenue token; tokens are those the network's revenue
+-- rules read. A quarter appears when it has revenue events, or, without any, when the audit
+-- found it complete (ended, final, indexed from its first block to its last: an audited zero)
+-- or failed / errored (a failure stays visible). Quarters the chain has not finished, or that
+-- the network's indexed history only begins inside, would show zeros that are not figures:
+-- they are left out (audit.quarter_audits still lists them). Audit columns come from
+-- audit.quarter_audits ('not_audited' when the build ran without the chain audit).
 {% set labels = ['fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
 with events as (
     select * from {{ ref('fct_revenue_events') }}
@@ -17,6 +20,7 @@ network_tokens as (
 
 network_quarters as (
     select network, quarter from audits
+    where quarter_completeness = 'complete' or audit_status in ('fail', 'error')
     union
     select network, quarter from events
 ),
@@ -65,6 +69,7 @@ joined as (
         coalesce(audits.coverage_status, 'not_audited') as coverage_status,
         coalesce(audits.reconciliation_status, 'not_audited') as reconciliation_status,
         coalesce(audits.audit_status, 'not_audited') as audit_status,
+        coalesce(audits.quarter_completeness, 'not_audited') as quarter_completeness,
         audits.issues as audit_issues
     from spine
     inner join {{ ref('stg_config__tokens') }} as tokens on spine.token = tokens.token
@@ -108,6 +113,7 @@ select
     coverage_status,
     reconciliation_status,
     audit_status,
+    quarter_completeness,
     audit_issues
 from joined
 order by network, quarter, token

@@ -10,6 +10,7 @@ renamed as (
         coverage_status,
         reconciliation_status,
         audit_status,
+        quarter_completeness,
         issue_count,
         issues
     from source
