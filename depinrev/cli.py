@@ -247,6 +247,82 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command()
+def ui(
+    data_dir: Annotated[Path, typer.Option(help="lake, warehouse and DAGSTER_HOME go here")] = Path(
+        "data"
+    ),
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port of the web UI")] = 3000,
+    devnet: Annotated[bool, typer.Option(help="start (or reuse) the local devnet first")] = True,
+    config: ConfigOpt = None,
+) -> None:
+    """Start the Dagster web UI (dagster dev) against the devnet, with DAGSTER_HOME under data/."""
+    from pipelines.launcher import Paths, exec_dagster_dev
+
+    cfg_path = config or default_config_path()
+    _load(cfg_path)
+    if devnet:
+        from depinrev.devnet import DevnetError, devnet_up
+
+        try:
+            devnet_up(cfg_path, data_dir / "devnet", reuse_running=True, log=console.print)
+        except DevnetError as exc:
+            err_console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from exc
+    console.print(f"Dagster UI on http://{host}:{port} (Ctrl-C stops it)")
+    exec_dagster_dev(Paths.under(data_dir, cfg_path), host, port)
+
+
+@app.command()
+def backfill(
+    from_date: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD (UTC)")],
+    to_date: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD (UTC)")],
+    network: Annotated[
+        list[str] | None, typer.Option("--network", "-n", help="network(s); default all")
+    ] = None,
+    url: Annotated[str, typer.Option(help="the running Dagster UI")] = "http://127.0.0.1:3000",
+    wait: Annotated[bool, typer.Option(help="wait for the backfill, then rebuild")] = True,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each step")] = 1800,
+    config: ConfigOpt = None,
+) -> None:
+    """Launch a Dagster backfill of the ingest partitions of a date range (needs `depinrev ui`),
+    then rebuild the warehouse (audit + dbt) once it completes."""
+    from datetime import date
+
+    from pipelines.launcher import BackfillError, DagsterWeb, partition_keys
+
+    cfg = _load(config)
+    names = network or sorted(cfg.networks)
+    for n in names:
+        if n not in cfg.networks:
+            _unknown(cfg, n)
+    try:
+        start, end = date.fromisoformat(from_date), date.fromisoformat(to_date)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] --from/--to must be dates like 2025-07-01: {exc}")
+        raise typer.Exit(2) from exc
+    web = DagsterWeb(url)
+    try:
+        keys = partition_keys(names, start, end)
+        backfill_id = web.launch_backfill(keys, f"depinrev backfill {start}..{end}")
+        console.print(f"backfill {backfill_id}: {len(keys)} partitions ({', '.join(names)})")
+        if not wait:
+            return
+        status = web.wait_backfill(backfill_id, timeout)
+        console.print(f"backfill {backfill_id}: {status}")
+        if status not in ("COMPLETED", "COMPLETED_SUCCESS"):
+            raise typer.Exit(1)
+        run_id = web.launch_job("warehouse_job")
+        status = web.wait_run(run_id, timeout)
+        console.print(f"warehouse_job run {run_id}: {status}")
+        if status != "SUCCESS":
+            raise typer.Exit(1)
+    except BackfillError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+
+
 def _mount() -> None:
     from depinrev.devnet.commands import app as devnet_app
     from warehouse.commands import app as warehouse_app

@@ -32,12 +32,28 @@ def coverage_contiguous(config: Config, lake: Lake, network: str) -> CheckOutcom
         elif ranges[0][0] != first:
             problems.append(f"{chain_name}: coverage starts at {ranges[0][0]}, not {first}")
         if len(ranges) > 1:
-            gaps = [(a[1] + 1, b[0] - 1) for a, b in itertools.pairwise(ranges)]
-            problems.append(f"{chain_name}: gaps in block coverage {gaps}")
+            gaps = [f"{a[1] + 1}-{b[0] - 1}" for a, b in itertools.pairwise(ranges)]
+            problems.append(f"{chain_name}: gaps in block coverage: {', '.join(gaps)}")
     return CheckOutcome(
         not problems,
         "; ".join(problems) or f"{network}: block coverage contiguous from the start block",
         {"covered": covered},
+    )
+
+
+def range_indexed(
+    lake: Lake, network: str, chain_id: int, block_range: tuple[int, int]
+) -> CheckOutcome:
+    """The blocks of a partition lie inside one contiguous stretch of indexed chunks."""
+    lo, hi = block_range
+    ranges = list(lake.load_checkpoint(network, chain_id).covered())
+    ok = any(a <= lo and hi <= b for a, b in ranges)
+    return CheckOutcome(
+        ok,
+        f"blocks {lo}-{hi} indexed"
+        if ok
+        else f"blocks {lo}-{hi} not covered; indexed ranges {ranges}",
+        {"blocks": f"{lo}-{hi}", "indexed": [list(r) for r in ranges]},
     )
 
 

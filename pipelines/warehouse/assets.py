@@ -27,18 +27,23 @@ from warehouse.reports import report_rows
 
 POOL = "duckdb"
 
+
 @dg.asset(
     key=AUDIT_KEY,
     deps=[lake_key(d) for d in INGEST_DATASETS],
     group_name="warehouse",
     kinds={"duckdb"},
     pool=POOL,
-    check_specs=[dg.AssetCheckSpec(
-        "no_quarter_fails", asset=AUDIT_KEY,
-        description="no network-quarter fails coverage or reconciliation (open quarters may be "
-                    "incomplete)")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_quarter_fails",
+            asset=AUDIT_KEY,
+            description="no network-quarter fails coverage or reconciliation (open quarters may be "
+            "incomplete)",
+        )
+    ],
     description="Quarter boundaries by block-time binary search, coverage and finality, "
-                "reconciliation against totalSupply and escrow balances read with eth_call.",
+    "reconciliation against totalSupply and escrow balances read with eth_call.",
 )
 def chain_audit(
     context: dg.AssetExecutionContext,
@@ -51,18 +56,25 @@ def chain_audit(
     prepare_inputs(config, lake.lake(), db, prices_csv=warehouse.prices_csv)
     result = audit_warehouse(config, lake.lake(), db)
     rows = [
-        {"network": q.network, "quarter": q.quarter, "status": q.status,
-         "issues": "; ".join(q.errors + q.issues)[:300]}
+        {
+            "network": q.network,
+            "quarter": q.quarter,
+            "status": q.status,
+            "issues": "; ".join(q.errors + q.issues)[:300],
+        }
         for q in result.quarters
     ]
     failing = [r for r in rows if r["status"] in ("fail", "error")]
-    yield dg.MaterializeResult(metadata={
-        "quarters": dg.MetadataValue.md(_markdown(rows)),
-        "failing": len(failing),
-        "duckdb": dg.MetadataValue.path(str(db)),
-    })
+    yield dg.MaterializeResult(
+        metadata={
+            "quarters": dg.MetadataValue.md(_markdown(rows)),
+            "failing": len(failing),
+            "duckdb": dg.MetadataValue.path(str(db)),
+        }
+    )
     yield dg.AssetCheckResult(
-        check_name="no_quarter_fails", passed=not failing,
+        check_name="no_quarter_fails",
+        passed=not failing,
         description="; ".join(f"{r['network']} {r['quarter']}: {r['issues']}" for r in failing)
         or "every audited quarter passes or is still open",
         metadata={"failing": len(failing)},
@@ -86,8 +98,14 @@ def warehouse_dbt(
     config = network_config.load()
     db = Path(warehouse.db_path).resolve()
     n_files = prepare_inputs(config, lake.lake(), db, prices_csv=warehouse.prices_csv)
-    build_id = start_build(db, network_config.path, lake.lake(), prices_csv=warehouse.prices_csv,
-                           lake_file_count=n_files, audit_ran=False)
+    build_id = start_build(
+        db,
+        network_config.path,
+        lake.lake(),
+        prices_csv=warehouse.prices_csv,
+        lake_file_count=n_files,
+        audit_ran=False,
+    )
     # dbt's profile reads the warehouse path from this variable (dbt/profiles.yml)
     os.environ["DEPINREV_WAREHOUSE"] = str(db)
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
@@ -114,9 +132,14 @@ QUARTERLY_MART = dg.AssetKey(["warehouse", "fct_network_revenue_quarterly"])
     group_name="quarterly",
     kinds={"duckdb"},
     pool=POOL,
-    check_specs=[dg.AssetCheckSpec(
-        "quarter_audit_passed", asset=QUARTER_AUDIT_KEY, blocking=True,
-        description="every network's quarter is complete, final, contiguous and reconciled")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "quarter_audit_passed",
+            asset=QUARTER_AUDIT_KEY,
+            blocking=True,
+            description="every network's quarter is complete, final, contiguous and reconciled",
+        )
+    ],
     description="The audit evidence of one quarter: statuses per network and the manifests.",
 )
 def quarter_audit(
@@ -127,25 +150,31 @@ def quarter_audit(
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
             "select network, coverage_status, reconciliation_status, audit_status, issues "
-            "from audit.quarter_audits where quarter = ? order by network", [label]
+            "from audit.quarter_audits where quarter = ? order by network",
+            [label],
         ).fetchall()
     table = [
         {"network": n, "coverage": c, "reconciliation": r, "status": s, "issues": i or ""}
         for n, c, r, s, i in rows
     ]
     manifests = sorted(str(p) for p in (db.parent / "audit").glob(f"manifest_*_{label}.json"))
-    yield dg.MaterializeResult(metadata={
-        "quarter": label,
-        "networks": dg.MetadataValue.md(_markdown(table)),
-        "manifests": dg.MetadataValue.json(manifests),
-    })
+    yield dg.MaterializeResult(
+        metadata={
+            "quarter": label,
+            "networks": dg.MetadataValue.md(_markdown(table)),
+            "manifests": dg.MetadataValue.json(manifests),
+        }
+    )
     bad = [r for r in table if r["status"] != "pass"]
     yield dg.AssetCheckResult(
         check_name="quarter_audit_passed",
         passed=bool(table) and not bad,
-        description=(f"{label}: no audited network" if not table else
-                     "; ".join(f"{r['network']}: {r['status']} {r['issues']}" for r in bad)
-                     or f"{label}: {len(table)} networks pass"),
+        description=(
+            f"{label}: no audited network"
+            if not table
+            else "; ".join(f"{r['network']}: {r['status']} {r['issues']}" for r in bad)
+            or f"{label}: {len(table)} networks pass"
+        ),
         metadata={"statuses": dg.MetadataValue.json({r["network"]: r["status"] for r in table})},
     )
 
@@ -158,7 +187,7 @@ def quarter_audit(
     kinds={"duckdb", "json"},
     pool=POOL,
     description="The audited quarterly revenue table of one quarter (closed figures where the "
-                "quarter is closed), exported as JSON beside the warehouse.",
+    "quarter is closed), exported as JSON beside the warehouse.",
 )
 def quarterly_revenue(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -172,12 +201,14 @@ def quarterly_revenue(
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(json.dumps(rows, indent=1, default=str) + "\n")
     tmp.replace(out)
-    return dg.MaterializeResult(metadata={
-        "quarter": label,
-        "dagster/row_count": len(rows),
-        "table": dg.MetadataValue.md(_markdown(rows)),
-        "export": dg.MetadataValue.path(str(out)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "quarter": label,
+            "dagster/row_count": len(rows),
+            "table": dg.MetadataValue.md(_markdown(rows)),
+            "export": dg.MetadataValue.path(str(out)),
+        }
+    )
 
 
 def _markdown(rows: list[dict[str, object]]) -> str:

@@ -46,8 +46,9 @@ def close_quarter_op(
         raise dg.Failure("close_quarter_job needs a quarter, e.g. 2025Q3")
     with duckdb.connect(warehouse.db_path) as con:
         try:
-            done = close_quarter(con, config.quarter, config.networks or None,
-                                 force=config.force, note=config.note)
+            done = close_quarter(
+                con, config.quarter, config.networks or None, force=config.force, note=config.note
+            )
         except CloseError as exc:
             raise dg.Failure(str(exc)) from exc
     for network, version in done:
@@ -79,5 +80,3 @@ def quarterly_close(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         run_key=f"close-{quarter}",
         run_config={"ops": {"close_quarter_op": {"config": {"quarter": quarter}}}},
     )
-
-

@@ -1,0 +1,215 @@
+"""Starting the Dagster UI and launching backfills: what `depinrev ui` and `depinrev backfill` do.
+
+`ui` runs `dagster dev` on 127.0.0.1 with a persistent DAGSTER_HOME under the data directory
+(telemetry off, at most two runs at a time, one DuckDB writer at a time through the `duckdb`
+pool), after registering a `network` partition per configured network.
+
+`backfill` asks that running webserver, through its GraphQL API, for an asset backfill of the
+ingest partitions (network x day) of a date range, waits for it, then runs `warehouse_job`
+(audit + dbt build), so the marts reflect the backfilled lake.
+"""
+
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+
+from depinrev.config import load_config
+from pipelines.ingest.assets import INGEST_DATASETS, lake_key
+from pipelines.ingest.partitions import HISTORY_START, network_day_key, networks
+
+DAGSTER_YAML = """\
+# Written by `depinrev ui`. The machine is offline: no telemetry, no version checks.
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+  pools:
+    default_limit: 1
+"""
+
+
+@dataclass(frozen=True)
+class Paths:
+    config: Path
+    lake: Path
+    warehouse: Path
+    dagster_home: Path
+
+    @classmethod
+    def under(cls, data_dir: Path, config: Path) -> "Paths":
+        d = data_dir.resolve()
+        return cls(config.resolve(), d / "lake", d / "warehouse.duckdb", d / "dagster")
+
+    def env(self) -> dict[str, str]:
+        return {
+            "DEPINREV_CONFIG": str(self.config),
+            "DEPINREV_LAKE": str(self.lake),
+            "DEPINREV_WAREHOUSE": str(self.warehouse),
+            "DAGSTER_HOME": str(self.dagster_home),
+            "DO_NOT_TRACK": "1",
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+        }
+
+
+def prepare_instance(paths: Paths) -> None:
+    """DAGSTER_HOME with its dagster.yaml, and a network partition per configured network."""
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    yaml_path = paths.dagster_home / "dagster.yaml"
+    if not yaml_path.exists():
+        yaml_path.write_text(DAGSTER_YAML)
+    names = sorted(load_config(paths.config).networks)
+    with dg.DagsterInstance.from_config(str(paths.dagster_home)) as instance:
+        have = set(instance.get_dynamic_partitions(networks.name or "network"))
+        new = [n for n in names if n not in have]
+        if new:
+            instance.add_dynamic_partitions(networks.name or "network", new)
+
+
+def exec_dagster_dev(paths: Paths, host: str, port: int) -> None:
+    """Replace this process with `dagster dev` (so Ctrl-C and SIGTERM reach it directly)."""
+    prepare_instance(paths)
+    env = {**os.environ, **paths.env()}
+    # a parent that ignored SIGINT (a background job) would pass that on: restore it
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execve(
+        str(dagster),
+        [str(dagster), "dev", "-m", "pipelines.definitions", "-h", host, "-p", str(port)],
+        env,
+    )
+
+
+# --- backfills -------------------------------------------------------------------------------
+class BackfillError(RuntimeError):
+    """The webserver refused or failed the backfill; the message says what it answered."""
+
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+    ... on UnauthorizedError { message }
+  }
+}"""
+
+BACKFILL_STATUS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { id status numPartitions }
+    ... on PythonError { message }
+  }
+}"""
+
+REPOSITORIES = """
+{ repositoriesOrError { __typename ... on RepositoryConnection {
+    nodes { name location { name } jobs { name } } } } }"""
+
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}"""
+
+RUN_STATUS = """
+query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"""
+
+_DONE = {"COMPLETED", "COMPLETED_SUCCESS", "FAILED", "CANCELED", "COMPLETED_FAILED"}
+
+
+def partition_keys(networks_: list[str], start: date, end: date) -> list[str]:
+    if end < start:
+        raise BackfillError(f"--to {end} is before --from {start}")
+    if start < date.fromisoformat(HISTORY_START):
+        raise BackfillError(f"--from {start} is before the first partition {HISTORY_START}")
+    days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+    return [str(network_day_key(n, d)) for n in networks_ for d in days]
+
+
+class DagsterWeb:
+    """The GraphQL API of a running `dagster dev`."""
+
+    def __init__(self, url: str, timeout: float = 60.0) -> None:
+        self.url = url.rstrip("/") + "/graphql"
+        self.http = httpx.Client(timeout=timeout)
+
+    def query(self, q: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            resp = self.http.post(self.url, json={"query": q, "variables": variables or {}})
+        except httpx.TransportError as exc:
+            raise BackfillError(
+                f"no Dagster webserver answers at {self.url} ({exc}); start it with "
+                "`depinrev ui` (or `make ui`)"
+            ) from exc
+        body = resp.json()
+        if body.get("errors"):
+            raise BackfillError(f"GraphQL error: {body['errors'][0].get('message')}")
+        return body["data"]
+
+    def launch_backfill(self, keys: list[str], title: str) -> str:
+        params = {
+            "partitionNames": keys,
+            "assetSelection": [{"path": lake_key(d).path} for d in INGEST_DATASETS],
+            "title": title,
+        }
+        res = self.query(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+        if res["__typename"] != "LaunchBackfillSuccess":
+            raise BackfillError(f"backfill refused: {res['__typename']}: {res.get('message')}")
+        return str(res["backfillId"])
+
+    def wait_backfill(self, backfill_id: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            res = self.query(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+            status = str(res.get("status"))
+            if status in _DONE:
+                return status
+            if time.monotonic() > deadline:
+                raise BackfillError(f"backfill {backfill_id} still {status} after {timeout:.0f} s")
+            time.sleep(2)
+
+    def launch_job(self, job: str) -> str:
+        repos = self.query(REPOSITORIES)["repositoriesOrError"]
+        for repo in repos.get("nodes", []):
+            if any(j["name"] == job for j in repo["jobs"]):
+                selector = {
+                    "repositoryLocationName": repo["location"]["name"],
+                    "repositoryName": repo["name"],
+                    "jobName": job,
+                }
+                break
+        else:
+            raise BackfillError(f"no job {job!r} in the running code location")
+        res = self.query(LAUNCH_RUN, {"params": {"selector": selector, "runConfigData": {}}})
+        res = res["launchRun"]
+        if res["__typename"] != "LaunchRunSuccess":
+            raise BackfillError(f"{job} refused: {res}")
+        return str(res["run"]["runId"])
+
+    def wait_run(self, run_id: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = str(self.query(RUN_STATUS, {"id": run_id})["runOrError"].get("status"))
+            if status in {"SUCCESS", "FAILURE", "CANCELED"}:
+                return status
+            if time.monotonic() > deadline:
+                raise BackfillError(f"run {run_id} still {status} after {timeout:.0f} s")
+            time.sleep(2)
