@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 UV := python3 -m uv
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 
-.PHONY: bootstrap demo test lint contracts clean-data
+.PHONY: bootstrap browser demo test lint contracts clean-data bench ui
 
 bootstrap: .venv/.synced $(ANVIL)
 
@@ -25,13 +25,23 @@ $(ANVIL): package.json package-lock.json
 demo: bootstrap
 	$(UV) run depinrev demo
 
-## test: lint and the whole test suite (unit, real anvil, real DuckDB/dbt)
-test: bootstrap
+# Debian's chromium + chromedriver for the web-UI test (headless; needs root for apt-get)
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+## test: lint and the whole test suite (unit, real anvil, real DuckDB/dbt, Dagster, Chromium)
+test: bootstrap browser
 	$(UV) run ruff check .
 	$(UV) run pytest -q
 
 lint: bootstrap
 	$(UV) run ruff check .
+
+## bench: devnet of ~1.1M logs (built once, cached in bench/.cache), raw RPC ceiling vs cryo vs
+## the indexer, warehouse build and query, memory runs; writes docs/benchmarks.md
+bench: bootstrap
+	$(UV) run python bench/run.py
 
 ## contracts: recompile contracts/src/*.sol with solcjs into contracts/build/
 contracts: $(ANVIL)
@@ -40,3 +50,7 @@ contracts: $(ANVIL)
 clean-data:
 	-$(UV) run depinrev devnet down
 	rm -rf data
+
+## ui: the Dagster web UI on http://127.0.0.1:3000 against the devnet (DAGSTER_HOME=data/dagster)
+ui: bootstrap
+	$(UV) run depinrev ui

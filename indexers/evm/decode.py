@@ -54,7 +54,10 @@ class ReorgDuringRun(RuntimeError):
 
 # --- parsing ------------------------------------------------------------------------------
 def parse_logs_body(body: bytes) -> pa.Table:
-    """Parse an eth_getLogs response body into a raw log table (hex strings as sent)."""
+    """Parse an eth_getLogs response body into a raw log table (hex strings as sent).
+
+    Every check scans the body in place (find/rfind); the only copy is the NDJSON rewrite.
+    """
     key = body.find(b'"result"')
     if key < 0:
         raise DecodeError(f"eth_getLogs response has no result: {body[:200]!r}")
@@ -62,16 +65,20 @@ def parse_logs_body(body: bytes) -> pa.Table:
     end = body.rfind(b"]")
     if start < 0 or end < start:
         raise DecodeError(f"eth_getLogs result is not a list: {body[key : key + 200]!r}")
-    inner = body[start + 1 : end].strip()
-    if not inner:
+    first = body.find(b"{", start, end)
+    if first < 0:
+        if body[start + 1 : end].strip():
+            raise DecodeError(f"eth_getLogs result is not a list of objects: {body[:200]!r}")
         return RAW_LOG_SCHEMA.empty_table()
-    if b"\n" in inner or b"{" in inner[1:].split(b"}", 1)[0]:
+    close = body.find(b"}", first, end)
+    if body.find(b"\n", start, end) >= 0 or close < 0 or body.find(b"{", first + 1, close) >= 0:
         # Pretty-printed or unexpected nesting: take the safe, slower path.
         return logs_from_dicts(orjson.loads(body[start : end + 1]))
-    ndjson = inner.replace(b"},{", b"}\n{")
+    last = body.rfind(b"}", start, end)
+    ndjson = body[first : last + 1].replace(b"},{", b"}\n{")
     opts = pj.ParseOptions(explicit_schema=RAW_LOG_SCHEMA, unexpected_field_behavior="ignore")
     return pj.read_json(
-        io.BytesIO(ndjson), parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 24)
+        io.BytesIO(ndjson), parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 22)
     )
 
 
@@ -288,7 +295,16 @@ def decode_logs(
 
 def _with_event(t: pa.Table, event: str) -> pa.Table:
     i = t.schema.get_field_index("event")
-    return t.set_column(i, t.schema.field(i), pa.array([event] * t.num_rows, pa.string()))
+    return t.set_column(i, t.schema.field(i), _const(event, t.num_rows))
+
+
+def _typed(arr: pa.Array, typ: pa.DataType) -> pa.Array:
+    return arr if arr.type == typ else arr.cast(typ)
+
+
+def _const(value: str, n: int) -> pa.Array:
+    """A string column holding one value n times (built in C++, no Python list)."""
+    return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
 def _decode_group(df: pl.DataFrame, route: Route, *, network: str, chain_id: int) -> pa.Table:
@@ -296,11 +312,11 @@ def _decode_group(df: pl.DataFrame, route: Route, *, network: str, chain_id: int
     schema = DATASETS[route.dataset]
     cols: dict[str, pa.Array] = {
         "chain_id": pa.array(np.full(n, chain_id, dtype=np.int64)),
-        "network": pa.array([network] * n, pa.string()),
-        "source": pa.array([route.source.name] * n, pa.string()),
-        "token": pa.array([route.source.token] * n, pa.string()),
+        "network": _const(network, n),
+        "source": _const(route.source.name, n),
+        "token": _const(route.source.token, n),
         "address": df["address"].to_arrow().cast(pa.string()),
-        "event": pa.array([route.event] * n, pa.string()),
+        "event": _const(route.event, n),
         "block_number": df["block_number"].to_arrow(),
         "block_hash": df["block_hash"].to_arrow().cast(pa.string()),
         "block_timestamp": df["block_timestamp"].to_arrow(),
@@ -334,7 +350,9 @@ def _decode_group(df: pl.DataFrame, route: Route, *, network: str, chain_id: int
         if any(v >= 2**63 for v in vals):
             raise DecodeError(f"{what}: updatedAt does not fit int64")
         cols["updated_at"] = pa.array(vals, pa.int64())
-    arrays = [cols[f.name].cast(f.type) if f.name in cols else pa.nulls(n, f.type) for f in schema]
+    arrays = [
+        _typed(cols[f.name], f.type) if f.name in cols else pa.nulls(n, f.type) for f in schema
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

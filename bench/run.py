@@ -1,0 +1,430 @@
+"""The benchmark: `make bench` (or `uv run python bench/run.py`).
+
+Builds or reuses a deterministic devnet (bench/devnet.yaml: the devnet networks with every
+token Transfer indexed, anvil on 127.0.0.1:29545/29546, state cached under bench/.cache),
+then on that one chain, alternating the tools run by run, measures in separate processes:
+
+(a) the raw eth_getLogs ceiling (the indexer's own requests, bodies read, not parsed; and
+    orjson-parsed, for reference), (b) cryo decoding the same events into Parquet (PyPI cryo
+    in an isolated venv), (c) depinrev's indexer into its lake, (d) the warehouse build
+    (dbt + audit) on that lake, (e) the quarterly-revenue query on the DuckDB file.
+
+Then the memory runs (a third of the range, the whole range, the whole range three times in
+one process) and the warehouse on a synthetic 10M-event lake. Prints the figures and writes
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+CACHE = REPO / "bench" / ".cache"
+CONFIG = REPO / "bench" / "devnet.yaml"
+CRYO_VENV = CACHE / "cryo-venv"
+CRYO_VERSION = "0.3.2"
+# Below the ephemeral port range (32768+), so a TIME-WAIT socket never holds them.
+_BASE = int(os.environ.get("BENCH_PORT", "29545"))
+PORTS = {"DEPINREV_RPC_ETHEREUM_DEVNET": _BASE, "DEPINREV_RPC_ARBITRUM_DEVNET": _BASE + 1}
+DOC = REPO / "docs" / "benchmarks.md"
+
+
+@dataclass
+class Run:
+    result: dict[str, Any]
+    rss: int  # bytes
+    wall: float
+
+
+@dataclass
+class Series:
+    runs: list[Run] = field(default_factory=list)
+
+    def med(self, key: str) -> float:
+        return statistics.median(float(r.result[key]) for r in self.runs)
+
+    @property
+    def rss(self) -> int:
+        return max(r.rss for r in self.runs)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(r.wall for r in self.runs)
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def measure(cmd: list[str], spec: dict[str, Any], name: str) -> Run:
+    """Run one measured process via bench/launch.py; peak RSS is wait4's ru_maxrss of it."""
+    spec_path = CACHE / f"spec-{name}.json"
+    spec_path.write_text(json.dumps(spec))
+    log_path = CACHE / f"log-{name}.txt"
+    t0 = time.perf_counter()
+    with log_path.open("w") as log:
+        launcher = [sys.executable, "-S", str(REPO / "bench" / "launch.py")]
+        proc = subprocess.run(
+            [*launcher, *cmd, str(spec_path)], stdout=subprocess.PIPE, stderr=log, check=False
+        )
+    wall = time.perf_counter() - t0
+    out = proc.stdout.decode()
+    lines = [ln for ln in out.splitlines() if ln.startswith("BENCH-RESULT ")]
+    rss = [int(ln.split()[1]) for ln in out.splitlines() if ln.startswith("BENCH-RSS ")]
+    if proc.returncode != 0 or not lines or not rss:
+        tail = log_path.read_text()[-3000:]
+        raise RuntimeError(f"{name} failed ({proc.returncode}):\n{out[-2000:]}\n{tail}")
+    return Run(json.loads(lines[-1].removeprefix("BENCH-RESULT ")), rss[-1], wall)
+
+
+def py_worker(kind: str) -> list[str]:
+    return [sys.executable, str(REPO / "bench" / "workers.py"), kind]
+
+
+def ensure_cryo() -> Path:
+    py = CRYO_VENV / "bin" / "python"
+    probe = [str(py), "-c", "import cryo, pyarrow"]
+    if py.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return py
+    say(f"installing cryo {CRYO_VERSION} into {CRYO_VENV}")
+    subprocess.run(["uv", "venv", "-q", "-p", sys.executable, str(CRYO_VENV)], check=True)
+    env = {**os.environ, "VIRTUAL_ENV": str(CRYO_VENV)}
+    subprocess.run(
+        ["uv", "pip", "install", "-q", f"cryo=={CRYO_VERSION}", "pyarrow", "polars"],
+        check=True,
+        env=env,
+    )
+    return py
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            mem = int(line.split()[1]) // (1024 * 1024)
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def plan(cfg: Any, state: Any, chunk_size: int) -> dict[str, Any]:
+    """The requests the indexer makes, cryo's jobs, and the block range of each chain."""
+    from depinrev.config import SourceKind
+    from indexers.evm.events import EVENTS, TRANSFER
+    from indexers.evm.extract import aligned_range, log_filters, plan_chunks
+
+    ranges: dict[str, tuple[int, int]] = {}
+    requests: list[tuple[str, list[dict[str, Any]]]] = []
+    for name in cfg.networks:
+        for chain_name in cfg.chains_of(name):
+            ch = cfg.chain(chain_name)
+            srcs = [s for s in cfg.network(name).sources if s.chain == chain_name]
+            final = state.chains[chain_name].head_block - ch.finality_depth
+            rng = aligned_range(min(s.start_block for s in srcs), final, chunk_size, None, None)
+            assert rng is not None
+            ranges[chain_name] = rng
+            url = state.chains[chain_name].rpc_url
+            span = min(ch.max_blocks_per_request, chunk_size)
+            for s, e in plan_chunks(rng[0], rng[1], chunk_size):
+                for flt in log_filters(srcs):
+                    for a in range(s, e + 1, span):
+                        b = min(e, a + span - 1)
+                        requests.append((url, [{**flt, "fromBlock": hex(a), "toBlock": hex(b)}]))
+    groups: dict[tuple[str, str], tuple[str, set[str]]] = {}
+    for net in cfg.networks.values():
+        for src in net.sources:
+            if src.kind is SourceKind.erc20:
+                specs = [TRANSFER]
+            else:
+                specs = [spec for spec, _, _ in EVENTS[src.kind]]
+            for spec in specs:
+                key = (src.chain, spec.signature)
+                groups.setdefault(key, (spec.topic0, set()))[1].add(src.address)
+    jobs = [
+        {
+            "rpc": state.chains[chain].rpc_url,
+            "start": ranges[chain][0],
+            "end": ranges[chain][1],
+            "contracts": sorted(addrs),
+            "signature": _event_abi(sig),
+            "topic0": topic0,
+        }
+        for (chain, sig), (topic0, addrs) in sorted(groups.items())
+    ]
+    return {"ranges": ranges, "requests": requests, "cryo_jobs": jobs}
+
+
+def _event_abi(signature: str) -> str:
+    """cryo wants a human-readable event with indexed markers and names."""
+    from indexers.evm.events import EVENTS
+
+    for specs in EVENTS.values():
+        for spec, _, _ in specs:
+            if spec.signature == signature:
+                args = ", ".join(
+                    f"{p.type}{' indexed' if p.indexed else ''} {p.column}" for p in spec.params
+                )
+                return f"{spec.name}({args})"
+    raise KeyError(signature)
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x / 1000:,.1f}k"
+
+
+def mib(b: int) -> str:
+    return f"{b / 2**20:,.0f} MiB"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=42.0, help="devnet scale (42: ~1.1M logs)")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--chunk-size", type=int, default=128, help="blocks per chunk (bench chain)")
+    ap.add_argument("--concurrency", type=int, default=4, help="chunks / requests in flight")
+    ap.add_argument("--synth-events", type=int, default=10_000_000)
+    ap.add_argument("--no-synth", action="store_true", help="skip the 10M-event warehouse run")
+    ap.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
+    ap.add_argument("--data-dir", type=Path, default=CACHE / "devnet", help="devnet dir")
+    ap.add_argument("--only", default="", help="comma list of a,b,c,d,e,mem (default: all)")
+    args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else {"a", "b", "c", "d", "e", "mem"}
+
+    from depinrev.config import load_config
+    from depinrev.devnet import devnet_down, devnet_up
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    os.environ.update({k: f"http://127.0.0.1:{p}" for k, p in PORTS.items()})
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    cryo_py = ensure_cryo() if "b" in only else None
+    data = args.data_dir
+    t0 = time.perf_counter()
+    state = devnet_up(CONFIG, data, seed=7, scale=args.scale, use_cache=True, log=say)
+    say(f"devnet ready ({state.source}) in {time.perf_counter() - t0:.1f}s")
+    try:
+        results = _bench(args, only, load_config(CONFIG), state, cryo_py)
+    finally:
+        devnet_down(data)
+    _report(args, results)
+
+
+def _bench(
+    args: argparse.Namespace, only: set[str], cfg: Any, state: Any, cryo_py: Path | None
+) -> dict[str, Any]:
+    p = plan(cfg, state, args.chunk_size)
+    networks = list(cfg.networks)
+    lake = CACHE / "lake"
+    db = CACHE / "wh" / "warehouse.duckdb"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    base = {"config": str(CONFIG), "chunk_size": args.chunk_size, "concurrency": args.concurrency}
+    series: dict[str, Series] = {
+        k: Series() for k in ("ceiling", "ceiling_parsed", "cryo", "depinrev", "warehouse", "query")
+    }
+    for rep in range(args.reps):
+        say(f"--- run {rep + 1}/{args.reps}")
+        if "a" in only:
+            for key, parse in (("ceiling", False), ("ceiling_parsed", True)):
+                spec = {"requests": p["requests"], "in_flight": args.concurrency, "parse": parse}
+                r = measure(py_worker("ceiling"), spec, key)
+                series[key].runs.append(r)
+                say(f"{key}: {r.result['logs']} logs in {r.result['seconds']:.2f}s, {mib(r.rss)}")
+        if "b" in only and cryo_py is not None:
+            spec = {
+                "jobs": p["cryo_jobs"],
+                "output_dir": str(CACHE / "cryo-out"),
+                "chunk_size": args.chunk_size,
+            }
+            r = measure([str(cryo_py), str(REPO / "bench" / "cryo_worker.py")], spec, "cryo")
+            series["cryo"].runs.append(r)
+            say(f"cryo: {r.result['logs']} logs in {r.result['seconds']:.2f}s, {mib(r.rss)}")
+        if "c" in only:
+            spec = {**base, "lake": str(lake), "networks": networks}
+            r = measure(py_worker("depinrev"), spec, "depinrev")
+            series["depinrev"].runs.append(r)
+            say(f"depinrev: {r.result['logs']} logs in {r.result['seconds']:.2f}s, {mib(r.rss)}")
+        if "d" in only:
+            spec = {"config": str(CONFIG), "lake": str(lake), "db": str(db)}
+            r = measure(py_worker("warehouse"), spec, "warehouse")
+            series["warehouse"].runs.append(r)
+            say(f"warehouse: ok={r.result['ok']} in {r.result['seconds']:.1f}s, {mib(r.rss)}")
+            for problem in r.result.get("problems", [])[:5]:
+                say(f"  warehouse problem: {problem}")
+        if "e" in only:
+            r = measure(py_worker("query"), {"db": str(db)}, "query")
+            series["query"].runs.append(r)
+            say(f"query: {r.result['rows']} rows in {r.result['seconds'] * 1000:.0f} ms")
+
+    mem: dict[str, Run] = {}
+    if "mem" in only:
+        rng = p["ranges"]["ethereum-devnet"]
+        third = rng[0] + (rng[1] - rng[0]) // 3
+        variants = {
+            "third": {"to_block": third},
+            "full": {},
+            "full_x3": {"passes": 3},
+        }
+        for key, extra in variants.items():
+            spec = {**base, "lake": str(CACHE / "lake-mem"), "networks": networks, **extra}
+            mem[key] = measure(py_worker("depinrev"), spec, f"mem-{key}")
+            say(f"memory {key}: {mem[key].result['logs']} logs, peak RSS {mib(mem[key].rss)}")
+
+    synth: dict[str, Run] = {}
+    if not args.no_synth:
+        slake = CACHE / "lake-synth"
+        sdb = CACHE / "wh-synth" / "warehouse.duckdb"
+        sdb.parent.mkdir(parents=True, exist_ok=True)
+        spec = {"config": str(CONFIG), "lake": str(slake), "events": args.synth_events}
+        synth["write"] = measure(py_worker("synth"), spec, "synth")
+        say(f"synthetic lake: {synth['write'].result['rows']} rows")
+        spec = {"config": str(CONFIG), "lake": str(slake), "db": str(sdb)}
+        synth["build"] = measure(py_worker("warehouse"), spec, "synth-warehouse")
+        say(f"synthetic warehouse build: {synth['build'].result['seconds']:.1f}s")
+        synth["query"] = measure(py_worker("query"), {"db": str(sdb)}, "synth-query")
+        say(f"synthetic query: {synth['query'].result['seconds'] * 1000:.0f} ms")
+    return {"series": series, "mem": mem, "synth": synth, "plan": p, "state": state}
+
+
+def _report(args: argparse.Namespace, res: dict[str, Any]) -> None:
+    s: dict[str, Series] = res["series"]
+    lines: list[str] = []
+
+    def rate(key: str) -> float | None:
+        if not s[key].runs:
+            return None
+        return s[key].med("logs") / s[key].med("seconds")
+
+    rows = []
+    for key, label in [
+        ("ceiling", "(a) raw eth_getLogs ceiling (bodies read, not parsed)"),
+        ("ceiling_parsed", "(a') eth_getLogs + orjson parse (reference)"),
+        ("cryo", "(b) cryo 0.3.2, decoded events -> Parquet"),
+        ("depinrev", "(c) depinrev indexer, decoded -> lake (Parquet)"),
+    ]:
+        r = rate(key)
+        if r is None:
+            continue
+        ser = s[key]
+        rows.append(
+            f"| {label} | {int(ser.med('logs')):,} | {ser.med('seconds'):.2f} | {fmt_rate(r)} "
+            f"| {mib(ser.rss)} | {ser.wall:.1f} |"
+        )
+    lines += [
+        "| measure | logs | seconds (median) | logs/s | peak RSS | process wall s |",
+        "|---|---:|---:|---:|---:|---:|",
+        *rows,
+    ]
+    ratios = []
+    dep, cryo, ceil = rate("depinrev"), rate("cryo"), rate("ceiling")
+    if dep and cryo:
+        ratios.append(f"depinrev / cryo = **{dep / cryo:.2f}** (target >= 1.0)")
+    if dep and ceil:
+        ratios.append(f"depinrev / raw ceiling = **{dep / ceil:.2f}** (target >= 0.6)")
+    if s["warehouse"].runs:
+        w = s["warehouse"]
+        ratios.append(
+            f"(d) warehouse build (dbt + audit) on that lake: {w.med('seconds'):.1f} s median, "
+            f"peak RSS {mib(w.rss)}, ok={all(r.result['ok'] for r in w.runs)}"
+        )
+    if s["query"].runs:
+        q = s["query"]
+        ratios.append(
+            f"(e) quarterly-revenue query on the DuckDB file (connect + query): "
+            f"{q.med('seconds') * 1000:.0f} ms median, {int(q.med('rows'))} rows"
+        )
+    if dep and s["warehouse"].runs:
+        demo = s["depinrev"].med("seconds") + s["warehouse"].med("seconds")
+        ratios.append(f"index + build + audit of the 1M-log devnet: {demo:.1f} s (target < 60 s)")
+    mem: dict[str, Run] = res["mem"]
+    if mem:
+        ratios.append(
+            "peak RSS by range: "
+            + ", ".join(
+                f"{k}: {int(v.result['logs']):,} logs -> {mib(v.rss)}" for k, v in mem.items()
+            )
+        )
+    synth: dict[str, Run] = res["synth"]
+    if synth:
+        b = synth["build"]
+        ratios.append(
+            f"synthetic {synth['write'].result['rows']:,}-event lake: warehouse build "
+            f"{b.result['seconds']:.1f} s (ok={b.result['ok']}, peak RSS {mib(b.rss)}), "
+            f"quarterly query {synth['query'].result['seconds'] * 1000:.0f} ms"
+        )
+    text = "\n".join(lines + [""] + [f"- {r}" for r in ratios])
+    say("\n" + text)
+    if not args.no_doc:
+        _write_doc(args, res, text)
+
+
+def _write_doc(args: argparse.Namespace, res: dict[str, Any], table: str) -> None:
+    cmd = "make bench" + (
+        f"  # = uv run python bench/run.py --scale {args.scale:g} --reps {args.reps} "
+        f"--chunk-size {args.chunk_size} --concurrency {args.concurrency}"
+    )
+    state = res["state"]
+    heads = ", ".join(f"{k}: {c.head_block} blocks" for k, c in state.chains.items())
+    cryo_cols = ""
+    if res["series"]["cryo"].runs:
+        cryo_cols = ", ".join(res["series"]["cryo"].runs[-1].result.get("columns", []))
+    generated = RESULTS_TEMPLATE.format(
+        machine=machine(),
+        cmd=cmd,
+        when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        scale=f"{args.scale:g}",
+        heads=heads,
+        reps=args.reps,
+        table=table,
+        requests=len(res["plan"]["requests"]),
+        cryo_jobs=len(res["plan"]["cryo_jobs"]),
+        cryo_cols=cryo_cols,
+        chunk=args.chunk_size,
+        conc=args.concurrency,
+    )
+    text = DOC.read_text() if DOC.exists() else ""
+    start, end = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+    if start in text and end in text:
+        text = text[: text.index(start)] + start + "\n" + generated + text[text.index(end) :]
+    else:
+        text = f"# Benchmarks\n\n{start}\n{generated}{end}\n"
+    DOC.write_text(text)
+    say(f"wrote {DOC}")
+
+
+RESULTS_TEMPLATE = """\
+Last run: {when}, on {machine}.
+
+Command: `{cmd}`
+
+Chain: the bench devnet (`bench/devnet.yaml`, seed 7, scale {scale}; {heads}), anvil on
+127.0.0.1 sharing the cores with the measured process. Medians of {reps} alternating runs;
+peak RSS is the largest of the runs (wait4 `ru_maxrss` of the measured process).
+Chunks of {chunk} blocks, {conc} in flight; {requests} eth_getLogs requests per pass;
+cryo ran {cryo_jobs} `freeze("logs", event_signature=...)` jobs (one per chain and event).
+
+{table}
+
+cryo's output columns: {cryo_cols}.
+"""
+
+
+if __name__ == "__main__":
+    main()
