@@ -1,0 +1,184 @@
+"""The Dagster web UI, as a user meets it: `depinrev ui` (what `make ui` runs) on 127.0.0.1,
+opened in headless Chromium; and `depinrev backfill` launching a real backfill through it.
+
+Screenshots are saved under test-artifacts/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from depinrev.config import load_config
+from indexers.evm import index_network
+from tests.support.devnet import DEVNET_CONFIG, devnet_ports
+from tests.support.paths import REPO
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ui(shared_devnet, tmp_path_factory):
+    """`depinrev ui` against the shared test devnet, with its own data dir and port."""
+    data = tmp_path_factory.mktemp("ui-data")
+    port = _free_port()
+    env = {**os.environ, **devnet_ports("shared")}
+    log = (data / "ui.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "depinrev.cli", "ui", "--data-dir", str(data),
+         "--port", str(port), "--no-devnet", "--config", str(DEVNET_CONFIG)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"depinrev ui exited {proc.returncode}: {(data / 'ui.log').read_text()}")
+        try:
+            if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(2)
+    else:
+        _stop(proc)
+        pytest.fail(f"the UI did not answer in 240 s: {(data / 'ui.log').read_text()[-3000:]}")
+    yield {"url": url, "data": data, "env": env}
+    _stop(proc)
+    log.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGINT to the whole process group (dagster dev and its gRPC children), then SIGKILL."""
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture
+def browser():
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail("chromium and chromium-driver are missing: `make test` installs them")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    profile = Path(os.environ.get("TMPDIR", "/tmp")) / f"depinrev-chromium-{os.getpid()}"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1600,1000",
+                f"--user-data-dir={profile}"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _page_text(driver, wanted: list[str], timeout: float = 60) -> str:
+    """Body text once every wanted string shows (the UI renders after the first paint)."""
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        for skip in driver.find_elements(By.XPATH, "//button[contains(., 'Skip')]"):
+            skip.click()  # the first-visit "Join the Dagster community" dialog
+        text = driver.find_element(By.TAG_NAME, "body").text
+        if all(w in text for w in wanted):
+            return text
+        time.sleep(1)
+    return text
+
+
+def test_asset_graph_shows_the_project_assets_in_chromium(ui, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(f"{ui['url']}/asset-groups")
+    text = _page_text(browser, ["Global asset lineage", "ingest", "warehouse", "quarterly"])
+    browser.save_screenshot(str(ARTIFACTS / "dagster-asset-graph.png"))
+    assert "Global asset lineage" in text
+    assert all(group in text for group in ("ingest", "warehouse", "quarterly"))
+
+    browser.get(f"{ui['url']}/locations/pipelines.definitions/asset-groups/ingest")
+    _page_text(browser, ["ingest", "Lineage"])
+    browser.save_screenshot(str(ARTIFACTS / "dagster-ingest-group.png"))
+    # the group's List tab names every asset as text (the graph draws only what is in view)
+    from selenium.webdriver.common.by import By
+
+    for tab in browser.find_elements(By.XPATH, "//*[normalize-space(text())='List']"):
+        tab.click()
+        break
+    wanted = ["token_burns", "token_mints", "lease_payments", "service_fees", "token_prices",
+              "blocks"]
+    text = _page_text(browser, wanted)
+    browser.save_screenshot(str(ARTIFACTS / "dagster-ingest-list.png"))
+    assert all(w in text for w in wanted), text[:2000]
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*.parquet"))}
+
+
+def test_cli_backfill_runs_through_dagster_and_writes_the_one_shot_files(ui, tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "depinrev.cli", "backfill", "--from", "2025-02-01",
+         "--to", "2025-02-28", "--network", "render-devnet", "--url", ui["url"],
+         "--timeout", "420", "--config", str(DEVNET_CONFIG)],
+        cwd=REPO, env=ui["env"], capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "28 partitions" in run.stdout and "COMPLETED_SUCCESS" in run.stdout
+    assert "warehouse_job run" in run.stdout and "SUCCESS" in run.stdout
+
+    lake = ui["data"] / "lake"
+    one_shot = tmp_path / "lake"
+    index_network(load_config(DEVNET_CONFIG), "render-devnet", one_shot)
+    assert _hashes(lake) and _hashes(lake) == _hashes(one_shot)
+    import duckdb
+
+    with duckdb.connect(str(ui["data"] / "warehouse.duckdb"), read_only=True) as con:
+        networks = {r[0] for r in con.execute(
+            "select network from marts.fct_network_revenue_quarterly").fetchall()}
+    assert networks == {"render-devnet"}
+
+
+def test_backfill_without_a_running_ui_says_how_to_start_it(tmp_path):
+    port = _free_port()
+    run = subprocess.run(
+        [sys.executable, "-m", "depinrev.cli", "backfill", "--from", "2025-02-01",
+         "--to", "2025-02-02", "--url", f"http://127.0.0.1:{port}",
+         "--config", str(DEVNET_CONFIG)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 1
+    assert "depinrev ui" in run.stderr
