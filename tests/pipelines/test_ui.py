@@ -6,6 +6,7 @@ Screenshots are saved under test-artifacts/ (git-ignored) for a person to look a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -76,10 +77,8 @@ def _stop(proc: subprocess.Popen) -> None:
         pass
     except ProcessLookupError:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture
