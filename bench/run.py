@@ -129,8 +129,9 @@ def machine() -> str:
 def plan(cfg: Any, state: Any, chunk_size: int) -> dict[str, Any]:
     """The requests the indexer makes, cryo's jobs, and the block range of each chain."""
     from depinrev.config import SourceKind
+    from indexers.chunked import aligned_range, plan_chunks
     from indexers.evm.events import EVENTS, TRANSFER
-    from indexers.evm.extract import aligned_range, log_filters, plan_chunks
+    from indexers.evm.extract import log_filters
 
     ranges: dict[str, tuple[int, int]] = {}
     requests: list[tuple[str, list[dict[str, Any]]]] = []

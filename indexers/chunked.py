@@ -1,4 +1,5 @@
-"""Lake plumbing shared by the non-EVM readers: the chunk grid, row tables, blocks, checkpoints.
+"""Lake plumbing shared by every reader: the chunk grid, reports, the writer lock, checkpoints,
+the bounded worker pool, and (for the non-EVM readers) row tables and blocks.
 
 The EVM reader decodes whole columns; the Solana and Cosmos readers produce few rows per
 chunk (burns, escrow payouts) from parsed JSON, so they build tables from row dicts here and
@@ -8,22 +9,98 @@ file last, then the checkpoint record.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from indexers.evm.extract import plan_chunks
-from warehouse.lake import BLOCKS_SCHEMA, DATASETS, Checkpoint, ChunkRecord, Lake
+from depinrev.config import ConfigError
+from warehouse.lake import BLOCKS_SCHEMA, DATASETS, Checkpoint, ChunkRecord, Lake, ReorgRecord
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 _D38 = 10**38
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+class ChainMismatch(ConfigError):
+    """The RPC endpoint serves another chain than the configuration says."""
+
+
+@dataclass
+class ChainReport:
+    chain: str
+    chain_id: int
+    head: int
+    final: int
+    range: tuple[int, int] | None
+    chunks_indexed: int = 0
+    chunks_skipped: int = 0
+    written: list[tuple[int, int]] = field(default_factory=list)  # chunks this run wrote
+    rows: dict[str, int] = field(default_factory=dict)
+    logs: int = 0
+    ignored_shape: int = 0
+    reorgs: list[ReorgRecord] = field(default_factory=list)
+    rpc: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class IndexReport:
+    network: str
+    chains: list[ChainReport] = field(default_factory=list)
+
+    @property
+    def logs(self) -> int:
+        return sum(c.logs for c in self.chains)
+
+
+# --- the chunk grid -----------------------------------------------------------------------------
+def plan_chunks(start: int, end: int, chunk_size: int) -> list[tuple[int, int]]:
+    """Cut [start, end] on the grid of multiples of chunk_size."""
+    out = []
+    s = start
+    while s <= end:
+        e = min(end, (s // chunk_size + 1) * chunk_size - 1)
+        out.append((s, e))
+        s = e + 1
+    return out
+
+
+def aligned_range(
+    first: int, final: int, chunk_size: int, want_from: int | None, want_to: int | None
+) -> tuple[int, int] | None:
+    """The block range to index: the request widened to whole grid chunks, inside
+    [first source block, final block]. Widening keeps files identical whatever was asked."""
+    lo = first if want_from is None else max(first, (want_from // chunk_size) * chunk_size)
+    hi = final if want_to is None else min(final, (want_to // chunk_size + 1) * chunk_size - 1)
+    return (lo, hi) if lo <= hi else None
+
+
+@contextmanager
+def writer_lock(lake: Lake, network: str, chain_id: int) -> Iterator[None]:
+    """One writer per network and chain at a time, across threads and processes.
+
+    Parallel Dagster partitions of the same network may share a chunk; the lock serialises
+    them so the checkpoint's read-modify-write never loses a record (the chunk files
+    themselves are atomic and identical whoever writes them).
+    """
+    path = lake.checkpoint_path(network, chain_id).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)

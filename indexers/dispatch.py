@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from depinrev.config import Config
+from indexers.chunked import ChainReport, IndexReport, ProgressFn
 from indexers.cosmos.extract import index_chain as index_cosmos_chain
-from indexers.evm.extract import ChainReport, IndexReport, ProgressFn
 from indexers.evm.extract import index_chain as index_evm_chain
 from indexers.solana.extract import index_chain as index_solana_chain
 from warehouse.lake import Lake

@@ -11,13 +11,11 @@ boundary block hashes, so a crash resumes where it stopped and a deep reorg is d
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,17 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from depinrev.config import ChainConfig, Config, ConfigError, SourceConfig, SourceKind
+from depinrev.config import ChainConfig, Config, SourceConfig, SourceKind
+from indexers.chunked import (
+    ChainMismatch,
+    ChainReport,
+    IndexReport,
+    ProgressFn,
+    aligned_range,
+    chunks_to_do,
+    run_bounded,
+    writer_lock,
+)
 from indexers.evm.decode import (
     DecodeStats,
     ReorgDuringRun,
@@ -44,62 +52,8 @@ HEADER_BATCH = 200
 CHUNK_ATTEMPTS = 4
 
 
-class ChainMismatch(ConfigError):
-    """The RPC endpoint serves another chain than the configuration says."""
-
-
 class IndexError_(RuntimeError):
     """Indexing could not complete; the message says which chunk and why."""
-
-
-@dataclass
-class ChainReport:
-    chain: str
-    chain_id: int
-    head: int
-    final: int
-    range: tuple[int, int] | None
-    chunks_indexed: int = 0
-    chunks_skipped: int = 0
-    written: list[tuple[int, int]] = field(default_factory=list)  # chunks this run wrote
-    rows: dict[str, int] = field(default_factory=dict)
-    logs: int = 0
-    ignored_shape: int = 0
-    reorgs: list[ReorgRecord] = field(default_factory=list)
-    rpc: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-
-@dataclass
-class IndexReport:
-    network: str
-    chains: list[ChainReport] = field(default_factory=list)
-
-    @property
-    def logs(self) -> int:
-        return sum(c.logs for c in self.chains)
-
-
-# --- planning -----------------------------------------------------------------------------
-def plan_chunks(start: int, end: int, chunk_size: int) -> list[tuple[int, int]]:
-    """Cut [start, end] on the grid of multiples of chunk_size."""
-    out = []
-    s = start
-    while s <= end:
-        e = min(end, (s // chunk_size + 1) * chunk_size - 1)
-        out.append((s, e))
-        s = e + 1
-    return out
-
-
-def aligned_range(
-    first: int, final: int, chunk_size: int, want_from: int | None, want_to: int | None
-) -> tuple[int, int] | None:
-    """The block range to index: the request widened to whole grid chunks, inside
-    [first source block, final block]. Widening keeps files identical whatever was asked."""
-    lo = first if want_from is None else max(first, (want_from // chunk_size) * chunk_size)
-    hi = final if want_to is None else min(final, (want_to // chunk_size + 1) * chunk_size - 1)
-    return (lo, hi) if lo <= hi else None
 
 
 def log_filters(sources: list[SourceConfig]) -> list[dict[str, Any]]:
@@ -334,27 +288,6 @@ def connect(chain_name: str, chain: ChainConfig) -> JsonRpcClient:
     return client
 
 
-ProgressFn = Callable[[str, int, int], None]
-
-
-@contextmanager
-def writer_lock(lake: Lake, network: str, chain_id: int) -> Iterator[None]:
-    """One writer per network and chain at a time, across threads and processes.
-
-    Parallel Dagster partitions of the same network may share a chunk; the lock serialises
-    them so the checkpoint's read-modify-write never loses a record (the chunk files
-    themselves are atomic and identical whoever writes them).
-    """
-    path = lake.checkpoint_path(network, chain_id).with_suffix(".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def index_chain(
     config: Config,
     network: str,
@@ -432,17 +365,9 @@ def _index_chain_locked(
         return report
 
     datasets = datasets_for(sources)
-    done = {(c.start, c.end) for c in cp.chunks}
-    todo: list[tuple[int, int]] = []
-    for s, e in plan_chunks(rng[0], rng[1], chain.chunk_size):
-        complete = (s, e) in done and all(
-            lake.chunk_path(d, network, chain.chain_id, s, e).exists()
-            for d in [*datasets, "blocks"]
-        )
-        if complete and not overwrite:
-            report.chunks_skipped += 1
-        else:
-            todo.append((s, e))
+    todo, report.chunks_skipped = chunks_to_do(
+        lake, cp, network, chain.chain_id, rng, chain.chunk_size, datasets, overwrite
+    )
 
     fetcher = LogFetcher(client, min(chain.max_blocks_per_request, chain.chunk_size))
     stats = DecodeStats()
@@ -468,7 +393,7 @@ def _index_chain_locked(
 def _run_jobs(
     jobs: Iterator[ChunkJob], fetcher: LogFetcher, lake: Lake, stats: DecodeStats, workers: int
 ) -> Iterator[ChunkRecord]:
-    """Run chunk jobs on a thread pool, at most 2 x workers in flight (bounded memory)."""
+    """Chunk jobs on the bounded pool; a chunk whose chain changed under it is retried."""
 
     def run(job: ChunkJob) -> ChunkRecord:
         for attempt in range(1, CHUNK_ATTEMPTS + 1):
@@ -482,34 +407,8 @@ def _run_jobs(
                 time.sleep(0.5 * attempt)
         raise AssertionError("unreachable")
 
-    with (
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chunk") as pool,
-        ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="write") as writer,
-    ):
-        in_flight: set[Future[ChunkRecord]] = set()
-        for job in jobs:
-            in_flight.add(pool.submit(run, replace(job, writer=writer)))
-            if len(in_flight) >= 2 * workers:
-                finished, in_flight = _drain(in_flight)
-                yield from finished
-        while in_flight:
-            finished, in_flight = _drain(in_flight)
-            yield from finished
-
-
-def _drain(
-    in_flight: set[Future[ChunkRecord]],
-) -> tuple[list[ChunkRecord], set[Future[ChunkRecord]]]:
-    done, rest = wait(in_flight, return_when=FIRST_COMPLETED)
-    out = []
-    for f in done:
-        try:
-            out.append(f.result())
-        except BaseException:
-            for other in rest:
-                other.cancel()
-            raise
-    return out, set(rest)
+    with ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="write") as writer:
+        yield from run_bounded(run, (replace(job, writer=writer) for job in jobs), workers)
 
 
 def index_network(

@@ -24,15 +24,19 @@ from typing import Any
 
 from depinrev.config import Config, ConfigError, SolanaChainConfig, SourceConfig, SourceKind
 from indexers.chunked import (
+    ChainMismatch,
+    ChainReport,
     Header,
+    ProgressFn,
+    aligned_range,
     amount_fields,
     blocks_table,
     chunks_to_do,
     rows_table,
     run_bounded,
     write_chunk,
+    writer_lock,
 )
-from indexers.evm.extract import ChainMismatch, ChainReport, ProgressFn, aligned_range
 from indexers.evm.rpc import JsonRpcClient, RpcError
 from indexers.solana.burns import Burn, burns_in
 from warehouse.lake import ChunkRecord, Lake
@@ -223,7 +227,7 @@ def _index_chunk(
     )
 
 
-def index_chain(
+def _index_chain(
     config: Config,
     network: str,
     chain_name: str,
@@ -298,3 +302,28 @@ def index_chain(
         return report
     finally:
         client.close()
+
+
+def index_chain(
+    config: Config,
+    network: str,
+    chain_name: str,
+    lake: Lake,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    overwrite: bool = False,
+    progress: ProgressFn | None = None,
+) -> ChainReport:
+    """Index one Solana chain of the network, one writer per network and chain at a time."""
+    with writer_lock(lake, network, config.any_chain(chain_name).chain_id):
+        return _index_chain(
+            config,
+            network,
+            chain_name,
+            lake,
+            from_block=from_block,
+            to_block=to_block,
+            overwrite=overwrite,
+            progress=progress,
+        )

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from depinrev.config import Config, bech32_encode
+from indexers.chunked import ChainMismatch
 from indexers.cosmos.events import EventDecodeError, decode_block_results, parse_coins, transfers
 from indexers.cosmos.extract import parse_time
 from indexers.dispatch import index_network
-from indexers.evm.extract import ChainMismatch
 from tests.support.cosmos_node import CosmosNode, block_hash, fake_tx
 from tests.support.jsonrpc_server import JsonRpcServer
 from tests.support.paths import shared_fixtures

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from depinrev.config import Config, ConfigError
+from indexers.chunked import ChainMismatch
 from indexers.dispatch import index_network
-from indexers.evm.extract import ChainMismatch
 from tests.support.jsonrpc_server import JsonRpcServer
 from tests.support.paths import shared_fixtures
 from tests.support.solana_cluster import SolanaCluster, fake_hash

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexers.evm.extract import aligned_range, plan_chunks
+from indexers.chunked import aligned_range, plan_chunks
 
 
 def test_chunks_follow_the_grid():
