@@ -240,7 +240,7 @@ def demo(
     with duckdb.connect(str(db), read_only=True) as con:
         console.print(report(con), highlight=False, soft_wrap=True)
     console.print(
-        f"SQL: duckdb {db} -readonly \"select * from marts.fct_network_revenue_quarterly\"\n"
+        f"SQL: uv run duckdb {db} -readonly \"select * from marts.fct_network_revenue_quarterly\"\n"
         "explain a figure: uv run depinrev explain --network akash-devnet --quarter 2025Q3"
     )
     if not result.ok:

@@ -66,6 +66,17 @@ class BuildResult:
         return out
 
 
+# The file is created in a storage format that DuckDB 1.4+ reads, so the DuckDB command line
+# (PyPI `duckdb-cli`, 1.5.x) and older clients can open it read-only; later writes keep it.
+STORAGE_COMPATIBILITY = "v1.4.0"
+
+
+def _connect_creating(db: Path) -> duckdb.DuckDBPyConnection:
+    if db.exists():
+        return duckdb.connect(str(db))
+    return duckdb.connect(str(db), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+
+
 def prepare_inputs(
     config: Config, lake: Lake, db_path: str | Path, *, prices_csv: str | Path | None = None
 ) -> int:
@@ -75,7 +86,7 @@ def prepare_inputs(
     db = Path(db_path).resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
     files = inventory(lake)
-    with duckdb.connect(str(db)) as con:
+    with _connect_creating(db) as con:
         for schema in SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
         con.execute(_RUN_DDL)
