@@ -9,11 +9,7 @@ from pipelines.ingest.assets import index_lake
 from pipelines.ingest.partitions import network_day_key, networks
 from pipelines.resources import NetworkConfigResource
 
-ingest_job = dg.define_asset_job(
-    "ingest_job",
-    selection=dg.AssetSelection.assets(index_lake),
-    partitions_def=index_lake.partitions_def,
-)
+ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.assets(index_lake))
 
 
 @dg.sensor(
