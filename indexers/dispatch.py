@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from depinrev.config import Config
+from depinrev.config import Config, CosmosChainConfig, SolanaChainConfig
+from indexers.blocktime import BlockClock
 from indexers.chunked import ChainReport, IndexReport, ProgressFn
+from indexers.cosmos.extract import connect as connect_cosmos
+from indexers.cosmos.extract import header_of
 from indexers.cosmos.extract import index_chain as index_cosmos_chain
+from indexers.evm.extract import connect as connect_evm
 from indexers.evm.extract import index_chain as index_evm_chain
+from indexers.evm.rpc import RpcError
+from indexers.solana.extract import FINALIZED
+from indexers.solana.extract import connect as connect_solana
 from indexers.solana.extract import index_chain as index_solana_chain
 from warehouse.lake import Lake
+
+# Solana leaves slots without a block; the clock reads the next produced one, at most this far.
+MAX_SKIPPED_SLOTS = 512
 
 READERS = {"evm": index_evm_chain, "solana": index_solana_chain, "cosmos": index_cosmos_chain}
 
@@ -32,16 +44,90 @@ def index_network(
     lake = lake_root if isinstance(lake_root, Lake) else Lake(lake_root)
     report = IndexReport(network)
     for chain_name in config.chains_of(network):
-        reader = READERS[config.any_chain(chain_name).kind]
-        chain_report: ChainReport = reader(
-            config,
-            network,
-            chain_name,
-            lake,
-            from_block=from_block,
-            to_block=to_block,
-            overwrite=overwrite,
-            progress=progress,
+        report.chains.append(
+            index_chain(
+                config,
+                network,
+                chain_name,
+                lake,
+                from_block=from_block,
+                to_block=to_block,
+                overwrite=overwrite,
+                progress=progress,
+            )
         )
-        report.chains.append(chain_report)
     return report
+
+
+def index_chain(
+    config: Config,
+    network: str,
+    chain_name: str,
+    lake: Lake,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    overwrite: bool = False,
+    progress: ProgressFn | None = None,
+) -> ChainReport:
+    """Index one chain of a network with the reader of the chain's kind."""
+    reader = READERS[config.any_chain(chain_name).kind]
+    return reader(
+        config,
+        network,
+        chain_name,
+        lake,
+        from_block=from_block,
+        to_block=to_block,
+        overwrite=overwrite,
+        progress=progress,
+    )
+
+
+@contextmanager
+def chain_clock(config: Config, chain_name: str) -> Iterator[tuple[int, BlockClock]]:
+    """The chain's last final block (slot, height) and a clock over its block times, for
+    turning days and quarters into block ranges; the chain's identity is checked first."""
+    chain = config.any_chain(chain_name)
+    if isinstance(chain, SolanaChainConfig):
+        sol = connect_solana(chain_name, chain)
+        try:
+            final = int(sol.call("getSlot", [FINALIZED])) - chain.finality_depth
+
+            def slot_time(slot: int) -> int:
+                for s in range(slot, slot + MAX_SKIPPED_SLOTS):
+                    try:
+                        t = sol.call("getBlockTime", [s])
+                    except RpcError:  # skipped or not available: the next produced slot
+                        continue
+                    if t is not None:
+                        return int(t)
+                raise LookupError(f"no block time for slots {slot}..{slot + MAX_SKIPPED_SLOTS}")
+
+            yield final, BlockClock(slot_time)
+        finally:
+            sol.close()
+    elif isinstance(chain, CosmosChainConfig):
+        rpc, status = connect_cosmos(chain_name, chain)
+        try:
+            head = int(status["sync_info"]["latest_block_height"])
+            yield (
+                head - chain.finality_depth,
+                BlockClock(lambda h: header_of(rpc.block(h)).timestamp),
+            )
+        finally:
+            rpc.close()
+    else:
+        evm = connect_evm(chain_name, config.chain(chain_name))
+        try:
+            final = int(evm.call("eth_blockNumber"), 16) - chain.finality_depth
+
+            def evm_time(n: int) -> int:
+                block = evm.call("eth_getBlockByNumber", [hex(n), False])
+                if block is None:
+                    raise LookupError(f"block {n} is unknown to the node")
+                return int(block["timestamp"], 16)
+
+            yield final, BlockClock(evm_time)
+        finally:
+            evm.close()

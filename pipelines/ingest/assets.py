@@ -13,8 +13,7 @@ import dagster as dg
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from indexers.evm.blocktime import BlockClock
-from indexers.evm.extract import connect, index_chain
+from indexers.dispatch import chain_clock, index_chain
 from pipelines.ingest.checks import coverage_contiguous, range_indexed, rows_written_match
 from pipelines.ingest.partitions import day_window, network_day
 from pipelines.resources import LakeResource, NetworkConfigResource
@@ -90,13 +89,12 @@ def index_lake(
         config.network(network)  # a partition of a network no longer configured fails clearly
         start_ts, end_ts = day_window(min(days))[0], day_window(max(days))[1]
         for chain_name in config.chains_of(network):
-            chain = config.chain(chain_name)
+            chain = config.any_chain(chain_name)
             first = min(
                 s.start_block for s in config.network(network).sources if s.chain == chain_name
             )
-            with connect(chain_name, chain) as client:
-                final = int(client.call("eth_blockNumber"), 16) - chain.finality_depth
-                rng = BlockClock(client).range_for(start_ts, end_ts, first, final)
+            with chain_clock(config, chain_name) as (final, clock):
+                rng = clock.range_for(start_ts, end_ts, first, final)
             where = f"{network}/{chain_name} {min(days)}..{max(days)}"
             day_blocks[where] = list(rng) if rng else "no finalized block in these days"
             if rng is None:

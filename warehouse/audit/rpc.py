@@ -8,12 +8,12 @@ Blocks are found by time with the indexer's BlockClock (`block_clock`), not a se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
 from depinrev.config import ChainConfig
-from indexers.evm.blocktime import BlockClock
+from indexers.blocktime import BlockClock
 
 SELECTOR_TOTAL_SUPPLY = "0x18160ddd"
 SELECTOR_BALANCE_OF = "0x70a08231"
@@ -88,28 +88,10 @@ def default_reader(chain: ChainConfig) -> ChainReader:
     return HttpChainReader(chain.rpc_url())
 
 
-class ReaderHeaderRpc:
-    """A ChainReader seen as the node BlockClock talks to (`eth_getBlockByNumber` only).
-
-    The audit resolves quarter boundaries with the indexer's BlockClock, the codebase's one
-    binary search over block timestamps, while any object with the ChainReader methods (a
-    JSON-RPC client, a test's in-process chain) can still stand in for the chain.
-    """
-
-    def __init__(self, reader: ChainReader) -> None:
-        self.reader = reader
-
-    def call(self, method: str, params: list[Any] | None = None) -> Any:
-        if method != "eth_getBlockByNumber" or not params:
-            raise RpcError(f"the audit's chain reader does not answer {method}{params}")
-        header = self.reader.block(int(str(params[0]), 16))
-        return {"number": hex(header.number), "hash": header.hash,
-                "timestamp": hex(header.timestamp)}
-
-
 def block_clock(reader: ChainReader) -> BlockClock:
-    """A BlockClock over `reader` (header reads go through the reader and its cache)."""
-    return BlockClock(ReaderHeaderRpc(reader))
+    """The indexer's BlockClock over `reader` (header reads go through the reader's cache), so
+    the audit's quarter boundaries use the codebase's one binary search over block times."""
+    return BlockClock(lambda n: reader.block(n).timestamp)
 
 
 def uint_word(data: bytes) -> int:

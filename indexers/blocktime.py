@@ -1,39 +1,31 @@
 """Map wall-clock time to blocks: binary search over block timestamps.
 
-Block timestamps never decrease along a chain, so the first block at or after a time is
-found with O(log n) header reads. Used to turn a day or a quarter into a block range.
+Block timestamps never decrease along a chain (EVM blocks, Solana slots, Cosmos heights), so
+the first block at or after a time is found with O(log n) header reads. Used to turn a day or
+a quarter into a block range. This is the codebase's one such search: the Dagster ingest
+partitions and the warehouse audit's quarter boundaries both use it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-
-class HeaderRpc(Protocol):
-    """What BlockClock needs from a node: `eth_getBlockByNumber` (indexers.evm.rpc.JsonRpcClient;
-    the warehouse audit adapts its own chain reader to it)."""
-
-    def call(self, method: str, params: list[Any] | None = None) -> Any: ...
 
 
 @dataclass
 class BlockClock:
     """Timestamps of blocks read so far (headers are immutable below the final block).
 
-    The codebase's one binary search over block timestamps: the indexer's pipelines and the
-    warehouse audit's quarter boundaries both use it.
+    `timestamp_of(n)` reads block n's time (unix seconds) from the chain; see
+    indexers.dispatch.chain_clock for one per chain kind.
     """
 
-    client: HeaderRpc
+    timestamp_of: Callable[[int], int]
     cache: dict[int, int] = field(default_factory=dict)
 
     def timestamp(self, number: int) -> int:
         if number not in self.cache:
-            block = self.client.call("eth_getBlockByNumber", [hex(number), False])
-            if block is None:
-                raise LookupError(f"block {number} is unknown to the node")
-            self.cache[number] = int(block["timestamp"], 16)
+            self.cache[number] = self.timestamp_of(number)
         return self.cache[number]
 
     def first_at_or_after(self, ts: int, lo: int, hi: int) -> int | None:
