@@ -150,11 +150,12 @@ def finish_build(
     db = Path(db_path).resolve()
     dbt = DbtResult(success=success, nodes=sorted(nodes, key=lambda n: n.unique_id), error=error)
     with duckdb.connect(str(db)) as con:
-        con.executemany(
-            "insert into audit.dbt_results values (?, ?, ?, ?, ?, ?)",
-            [[build_id, n.unique_id, n.resource_type, n.status, n.failures, n.message]
-             for n in dbt.nodes],
-        )
+        if dbt.nodes:  # none when dbt could not even parse the project
+            con.executemany(
+                "insert into audit.dbt_results values (?, ?, ?, ?, ?, ?)",
+                [[build_id, n.unique_id, n.resource_type, n.status, n.failures, n.message]
+                 for n in dbt.nodes],
+            )
         manifests = write_manifests(
             con, Path(audit_dir) if audit_dir else db.parent / "audit", dbt.summary())
         restatements = detect_restatements(con) if dbt.success else []

@@ -20,7 +20,23 @@ KIND_DATASET: dict[SourceKind, dict[str, str]] = {
     SourceKind.service_fee: {"deposit": "service_fees", "withdraw": "service_fees"},
     SourceKind.lease_escrow: {e: "lease_payments" for e in KIND_EVENTS[SourceKind.lease_escrow]},
     SourceKind.price_feed: {"answer_updated": "token_prices"},
+    SourceKind.spl_burns: {"burn": "token_burns"},
+    SourceKind.akash_escrow: {e: "lease_payments" for e in KIND_EVENTS[SourceKind.akash_escrow]},
 }
+
+
+def source_tokens(config: Config, network: str, source: str) -> list[str]:
+    """The tokens a source's lake rows can carry, sorted.
+
+    Most readers stamp every row with the source's `token`. The Akash reader stamps each row
+    with the token of its coin's denom (config.denom_tokens: AKT, USDC, ACT...), so an
+    akash_escrow source's rows carry any token declared with a denom on its chain; revenue is
+    always attributed to the row's own token, never to the source's.
+    """
+    src = next(s for s in config.network(network).sources if s.name == source)
+    if src.kind is SourceKind.akash_escrow:
+        return sorted(set(config.denom_tokens(src.chain).values()) | {src.token})
+    return [src.token]
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,9 @@ create or replace table config.revenue_rules (
     share_numerator bigint not null, share_denominator bigint not null,
     share_text varchar not null, token varchar not null, note varchar,
     primary key (rule_id, label));
+create or replace table config.source_tokens (
+    network varchar not null, source varchar not null, chain_id bigint not null,
+    token varchar not null, primary key (network, source, token));
 """
 
 
@@ -143,6 +162,11 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
                 [nname, s.name, s.kind.value, s.chain, config.chains[s.chain].chain_id,
                  s.address, s.start_block, s.token, s.answer_decimals],
             )
+            for token in source_tokens(config, nname, s.name):
+                con.execute(
+                    "insert into config.source_tokens values (?, ?, ?, ?)",
+                    [nname, s.name, config.chains[s.chain].chain_id, token],
+                )
     for r in expand_rules(config):
         con.execute(
             "insert into config.revenue_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

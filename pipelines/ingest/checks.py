@@ -23,7 +23,7 @@ def coverage_contiguous(config: Config, lake: Lake, network: str) -> CheckOutcom
     problems: list[str] = []
     covered: dict[str, object] = {}
     for chain_name in config.chains_of(network):
-        chain = config.chain(chain_name)
+        chain = config.any_chain(chain_name)
         first = min(s.start_block for s in config.network(network).sources if s.chain == chain_name)
         ranges = list(lake.load_checkpoint(network, chain.chain_id).covered())
         covered[chain_name] = [list(r) for r in ranges]

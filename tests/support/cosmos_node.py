@@ -2,12 +2,16 @@
 
 block_results are served as recorded or constructed; /block responses are built in the real
 shape from each height's tx count (tx bytes made up, so tx hashes are reproducible here).
+Header times are minutes and seconds of 2024-03-01 00:00 by default (they repeat after 3600
+heights); pass `time_of(height) -> unix seconds` for blocks spanning days or quarters.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.support.jsonrpc_server import RpcFault
@@ -23,8 +27,14 @@ def block_hash(height: int) -> str:
 
 class CosmosNode:
     def __init__(
-        self, network: str, results: dict[int, dict[str, Any]], head: int, earliest: int = 1
+        self,
+        network: str,
+        results: dict[int, dict[str, Any]],
+        head: int,
+        earliest: int = 1,
+        time_of: Callable[[int], int] | None = None,
     ) -> None:
+        self.time_of = time_of
         self.network = network
         self.results = results
         self.head = head
@@ -58,12 +68,18 @@ class CosmosNode:
                 "header": {
                     "chain_id": self.network,
                     "height": str(h),
-                    "time": f"2024-03-01T00:{(h // 60) % 60:02d}:{h % 60:02d}.123456789Z",
+                    "time": self._time(h),
                     "last_block_id": {"hash": block_hash(h - 1)},
                 },
                 "data": {"txs": [fake_tx(h, i) for i in range(n)]},
             },
         }
+
+    def _time(self, h: int) -> str:
+        if self.time_of is None:
+            return f"2024-03-01T00:{(h // 60) % 60:02d}:{h % 60:02d}.123456789Z"
+        t = datetime.fromtimestamp(self.time_of(h), UTC)
+        return t.strftime("%Y-%m-%dT%H:%M:%S") + ".123456789Z"
 
     def rpc_block_results(self, height: str) -> dict[str, Any]:
         return self._result(int(height))

@@ -5,11 +5,13 @@ Signature histories are served like a node: newest first, `limit` at most, conti
 without a recorded transaction gets a minimal one in the real shape (no instructions, its
 `err`), so a real 1000-signature page can be served without its 1000 transactions. Every
 slot has a block unless listed in `skipped`; block hashes are made up unless recorded.
+Block times are `1_600_000_000 + slot // 3` unless a `block_time` function is given.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from depinrev.config import _B58
@@ -32,8 +34,10 @@ class SolanaCluster:
         *,
         genesis: str = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d",
         decimals: dict[str, int] | None = None,
+        block_time: Callable[[int], int] | None = None,
     ) -> None:
         self.head = head
+        self.block_time = block_time or (lambda slot: 1_600_000_000 + slot // 3)
         self.genesis = genesis
         self.decimals = decimals or {}
         self.history: dict[str, list[dict[str, Any]]] = {}
@@ -107,6 +111,13 @@ class SolanaCluster:
     def rpc_getBlocks(self, lo: int, hi: int, opts: Any = None) -> list[int]:
         return self._produced(lo, min(hi, self.head))
 
+    def rpc_getBlockTime(self, slot: int) -> int:
+        if slot in self.skipped or slot > self.head:
+            raise RpcFault(-32009, f"Slot {slot} was skipped, or missing in long-term storage")
+        if slot in self.blocks:
+            return int(self.blocks[slot]["blockTime"])
+        return self.block_time(slot)
+
     def rpc_getBlock(self, slot: int, opts: dict[str, Any]) -> Any:
         if slot in self.skipped or slot > self.head:
             raise RpcFault(-32007, f"Slot {slot} was skipped, or missing in long-term storage")
@@ -116,6 +127,6 @@ class SolanaCluster:
             "blockhash": fake_hash(slot),
             "previousBlockhash": fake_hash(slot - 1),
             "parentSlot": slot - 1,
-            "blockTime": 1_600_000_000 + slot // 3,
+            "blockTime": self.block_time(slot),
             "blockHeight": slot - 10_000,
         }

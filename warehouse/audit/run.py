@@ -1,17 +1,24 @@
 """Audit each network and quarter against the lake's checkpoints and the chain itself.
 
-For every network, chain and UTC quarter the lake has blocks in:
+For every network, chain and UTC quarter the lake has blocks in (block numbers are EVM blocks,
+Solana slots or Cosmos heights, by the chain's kind):
 
 1. boundaries: the quarter's first and last block, by binary search over block timestamps on
-   the chain (eth_getBlockByNumber);
+   the chain (eth_getBlockByNumber; Solana getBlock, a skipped slot taking the time of the next
+   produced one; Cosmos /block);
 2. coverage: the checkpoint's chunks cover the quarter contiguously (no gap, no overlap), every
    chunk has its files with the recorded row counts, its boundary headers in the `blocks`
-   dataset, hashes equal to the chain's, and is final (finality_depth behind the head);
+   dataset, hashes equal to the chain's, and is final (finality_depth behind the head). A
+   Solana chunk's boundary headers are its first and last produced slots, which the audit
+   asks the cluster for (getBlocksWithLimit / getBlocks) rather than taking from the lake;
 3. reconciliation, read with eth_call at the block before the quarter and its last block:
    erc20 totalSupply change = minted - burned; lease escrow balance change = deposits
    (lease_created + deposit) - payouts - take - refunds; service fee contract balance change =
    deposits - withdrawals. The lake side is summed from `raw` (not from the dbt models), so the
-   check is independent of the revenue logic.
+   check is independent of the revenue logic. Solana spl_burns and Akash escrow sources are
+   'not_applicable' (never a pass): standard Solana RPC has no token supply at a past slot,
+   and the lake keeps only the Akash escrow account's outflows, not the tenant deposits that
+   also move its balance; the reason is in the reconciliation's detail.
 
 Results go to audit.* tables (recreated each build) and one row per network and quarter in
 audit.quarter_audits, which the quarterly mart joins. Each quarter also gets its completeness:
@@ -27,12 +34,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import duckdb
 
-from depinrev.config import ChainConfig, Config, SourceKind
+from depinrev.config import Config, SourceKind
+from indexers.blocktime import BlockClock
 from warehouse.audit.rpc import (
+    AnyChainConfig,
+    AnyReader,
     ChainReader,
+    LedgerReader,
+    NoBlock,
     RpcError,
     balance_of,
     block_clock,
@@ -42,10 +55,13 @@ from warehouse.audit.rpc import (
 from warehouse.lake import Lake, LakeError
 from warehouse.quarters import Quarter, quarters_between
 
-ReaderFactory = Callable[[ChainConfig], ChainReader]
+# The reader for a chain: a ChainReader for an EVM chain, a LedgerReader for Solana / Cosmos.
+ReaderFactory = Callable[[AnyChainConfig], AnyReader]
 
 PASS, FAIL, INCOMPLETE, ERROR, SKIPPED = "pass", "fail", "incomplete", "error", "skipped"
-_SEVERITY = {PASS: 0, SKIPPED: 0, INCOMPLETE: 1, ERROR: 2, FAIL: 3}
+# The chain's standard API cannot reconcile the source; the detail says why. Never a pass.
+NOT_APPLICABLE = "not_applicable"
+_SEVERITY = {PASS: 0, SKIPPED: 0, NOT_APPLICABLE: 0, INCOMPLETE: 1, ERROR: 2, FAIL: 3}
 # Quarter completeness, least complete wins across a network's chains.
 COMPLETE, PARTIAL_START, OPEN, UNKNOWN = "complete", "partial_start", "open", "unknown"
 _COMPLETENESS_ORDER = {COMPLETE: 0, PARTIAL_START: 1, OPEN: 2}
@@ -131,6 +147,43 @@ def create_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
 
 
+@dataclass
+class ChainAccess:
+    """What the audit needs of one chain, whatever its kind: a clock over block times, the
+    lowest block the node serves, boundary hashes, a chunk's produced boundary blocks."""
+
+    kind: str
+    reader: AnyReader
+    clock: BlockClock
+    lowest: int
+
+    @classmethod
+    def of(cls, chain: AnyChainConfig, reader: AnyReader) -> ChainAccess:
+        if chain.kind == "evm":
+            return cls("evm", reader, block_clock(cast(ChainReader, reader)), 0)
+        ledger = cast(LedgerReader, reader)
+        return cls(chain.kind, reader, BlockClock(ledger.block_time), ledger.earliest())
+
+    def hash_at(self, number: int) -> str | None:
+        """The block's hash; None for a Solana slot without a block."""
+        try:
+            return self.reader.block(number).hash
+        except NoBlock:
+            return None
+
+    def bounds(self, start: int, end: int) -> tuple[int, int] | None:
+        """A chunk's boundary blocks: its first and last on EVM and Cosmos, its first and last
+        produced slots on Solana (None if every slot of it was skipped)."""
+        if self.kind == "evm":
+            return (start, end)
+        return cast(LedgerReader, self.reader).produced_bounds(start, end)
+
+    def same_hash(self, a: str, b: str) -> bool:
+        """Hex hashes (EVM 0x..., Cosmos uppercase) compare without case; base58 (Solana)
+        is case-sensitive and compares exactly."""
+        return a == b if self.kind == "solana" else a.lower() == b.lower()
+
+
 def run_audit(
     con: duckdb.DuckDBPyConnection,
     config: Config,
@@ -140,12 +193,12 @@ def run_audit(
     """Audit every network and quarter; write audit.* tables; return the per-quarter results."""
     create_audit_tables(con)
     factory = reader_factory or default_reader
-    readers: dict[str, ChainReader | RpcError] = {}
+    readers: dict[str, ChainAccess | RpcError] = {}
     file_problems = _file_problems(con)
     results: dict[tuple[str, str], QuarterAudit] = {}
     for network in sorted(config.networks):
         for chain_name in config.chains_of(network):
-            chain = config.chain(chain_name)
+            chain = config.any_chain(chain_name)
             span = con.execute(
                 "select min(block_timestamp), max(block_timestamp) from raw.blocks "
                 "where network = ? and chain_id = ?",
@@ -155,7 +208,7 @@ def run_audit(
                 continue
             if chain_name not in readers:
                 try:
-                    readers[chain_name] = factory(chain)
+                    readers[chain_name] = ChainAccess.of(chain, factory(chain))
                 except Exception as exc:  # a missing URL is as fatal to the audit as a refusal
                     readers[chain_name] = RpcError(str(exc))
             reader = readers[chain_name]
@@ -216,24 +269,25 @@ def _audit_chain_quarter(
     lake: Lake,
     network: str,
     chain_name: str,
-    chain: ChainConfig,
-    reader: ChainReader,
+    chain: AnyChainConfig,
+    access: ChainAccess,
     q: Quarter,
     qa: QuarterAudit,
     file_problems: list[tuple[str, str, int, int, int, str]],
 ) -> None:
     cid = chain.chain_id
+    reader = access.reader
     head = reader.head()
-    clock = block_clock(reader)
-    first = clock.first_at_or_after(q.start_ts, 0, head)
+    clock = access.clock
+    first = clock.first_at_or_after(q.start_ts, access.lowest, head)
     nxt = None if first is None else clock.first_at_or_after(q.end_ts, first, head)
     last = None if nxt is None else nxt - 1
     final = last is not None and last <= head - chain.finality_depth
     con.execute(
         "insert into audit.quarter_blocks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [network, chain_name, cid, q.label, q.start_ts, q.end_ts, first, last,
-         reader.block(first).hash if first is not None else None,
-         reader.block(last).hash if last is not None else None, head, final],
+         access.hash_at(first) if first is not None else None,
+         access.hash_at(last) if last is not None else None, head, final],
     )
 
     def check(name: str, status: str, detail: str) -> None:
@@ -263,7 +317,8 @@ def _audit_chain_quarter(
     need_lo = max(first, start_block)
     need_hi = last if last is not None else head
     # The chain began inside the quarter (genesis after its start) or the sources start later.
-    starts_inside = start_block > first or (first == 0 and reader.block(0).timestamp > q.start_ts)
+    starts_inside = start_block > first or (
+        first == access.lowest and clock.timestamp(access.lowest) > q.start_ts)
 
     try:
         cp = lake.load_checkpoint(network, cid)
@@ -338,25 +393,56 @@ def _audit_chain_quarter(
         "select block_number, any_value(block_hash) from raw.blocks where network = ? and "
         "chain_id = ? and role = 'boundary' group by 1", [network, cid]).fetchall())
     hash_issues: list[str] = []
+    n_hashes = 0
     for c in in_q:
-        for n, want in ((c.start, c.start_hash), (c.end, c.end_hash)):
+        bounds = access.bounds(c.start, c.end)
+        if bounds is None:  # Solana: every slot of the chunk skipped, nothing to hash
+            if c.start_hash or c.end_hash:
+                hash_issues.append(
+                    f"chunk {c.start}-{c.end}: the chain has no block in it, but the "
+                    f"checkpoint records boundary hashes {c.start_hash}, {c.end_hash}")
+            continue
+        for n, want in ((bounds[0], c.start_hash), (bounds[1], c.end_hash)):
+            n_hashes += 1
             lake_hash = headers.get(n)
             chain_hash = reader.block(n).hash
             if lake_hash is None:
                 hash_issues.append(f"block {n}: no boundary header in the blocks dataset")
-            elif lake_hash.lower() != want.lower():
+            elif not access.same_hash(lake_hash, want):
                 hash_issues.append(f"block {n}: blocks dataset {lake_hash} != checkpoint {want}")
-            if chain_hash != want.lower():
+            if not access.same_hash(chain_hash, want):
                 hash_issues.append(f"block {n}: chain {chain_hash} != checkpoint {want}")
     if hash_issues:
         check("boundary_hashes", FAIL, "; ".join(hash_issues))
     else:
-        check("boundary_hashes", PASS, f"{2 * len(in_q)} chunk boundary hashes match the chain")
+        check("boundary_hashes", PASS, f"{n_hashes} chunk boundary hashes match the chain")
 
     if last is None or gaps or covered_to < need_hi:
         qa.reconciliation.append(INCOMPLETE)
         return
     _reconcile(con, config, network, chain_name, cid, reader, q, first, last, qa)
+
+
+# Why a source kind cannot be reconciled against chain state with the chain's standard API.
+NOT_RECONCILABLE: dict[SourceKind, tuple[str, str]] = {
+    # kind -> (measure, reason)
+    SourceKind.spl_burns: (
+        "token supply",
+        "not reconciled: Solana's standard RPC answers getTokenSupply for the current slot "
+        "only (no supply at a past slot), and a burn_owners filter keeps only some of the "
+        "mint's burns; the burns are checked by coverage (every slot of the quarter indexed, "
+        "boundary hashes equal to the cluster's) only",
+    ),
+    SourceKind.akash_escrow: (
+        "escrow module account balance",
+        "not reconciled: the lake keeps the escrow account's outflows (provider and take "
+        "payments, refunds, returned deposits) but not the tenant deposits flowing into it, "
+        "so its bank balance change (readable at a height only from an archive node, "
+        "abci_query /cosmos.bank.v1beta1.Query/Balance) cannot be compared with the lake; "
+        "the payments are checked by coverage (every height of the quarter indexed, boundary "
+        "hashes equal to the chain's) only",
+    ),
+}
 
 
 _FLOW_SQL: dict[SourceKind, list[tuple[str, str, str, int]]] = {
@@ -406,17 +492,25 @@ def _lake_flow(
 
 def _reconcile(
     con: duckdb.DuckDBPyConnection, config: Config, network: str, chain_name: str, cid: int,
-    reader: ChainReader, q: Quarter, first: int, last: int, qa: QuarterAudit,
+    reader: AnyReader, q: Quarter, first: int, last: int, qa: QuarterAudit,
 ) -> None:
     before = first - 1
+    evm = cast(ChainReader, reader)  # only EVM source kinds are read with eth_call below
     for src in config.network(network).sources:
-        if src.chain != chain_name or src.kind not in _FLOW_SQL:
+        if src.chain != chain_name:
+            continue
+        if src.kind in NOT_RECONCILABLE:
+            measure, reason = NOT_RECONCILABLE[src.kind]
+            _record(con, network, cid, q, src.name, src.kind.value, src.token, measure, None,
+                    last, None, None, None, NOT_APPLICABLE, f"{src.name}: {reason}", qa)
+            continue
+        if src.kind not in _FLOW_SQL:
             continue
         token = config.tokens[src.token]
         if src.kind is SourceKind.erc20:
             measure = "totalSupply"
             contract = src.address
-            read = lambda b, c=contract: total_supply(reader, c, b)  # noqa: E731
+            read = lambda b, c=contract: total_supply(evm, c, b)  # noqa: E731
         else:
             measure = f"balanceOf({src.address})"
             if token.address is None or token.chain != chain_name:
@@ -426,7 +520,7 @@ def _reconcile(
                         qa)
                 continue
             contract = token.address
-            read = lambda b, c=contract, h=src.address: balance_of(reader, c, h, b)  # noqa: E731
+            read = lambda b, c=contract, h=src.address: balance_of(evm, c, h, b)  # noqa: E731
         chain_before = read(before) if before >= 0 else 0
         chain_end = read(last)
         lake_change, parts, overflow = _lake_flow(

@@ -1,6 +1,6 @@
 -- One row per network, UTC quarter and revenue token; tokens are those the network's revenue
--- rules read. A quarter appears when it has revenue events, or, without any, when the audit
--- found it complete (ended, final, indexed from its first block to its last: an audited zero)
+-- rules' sources can carry (config.source_tokens). A quarter appears when it has revenue
+-- events, or, without any, when the audit found it complete (ended, final, indexed from its first block to its last: an audited zero)
 -- or failed / errored (a failure stays visible). Quarters the chain has not finished, or that
 -- the network's indexed history only begins inside, would show zeros that are not figures:
 -- they are left out (audit.quarter_audits still lists them). Audit columns come from
@@ -14,8 +14,16 @@ audits as (
     select * from {{ ref('stg_audit__quarter_audits') }}
 ),
 
+-- The tokens a network's rules can yield: each rule's source's tokens (an Akash escrow source
+-- pays out in several denoms, each row carrying its own token), plus any token an event
+-- actually carries, so revenue is never dropped from the table for want of a spine row.
 network_tokens as (
-    select distinct network, token from {{ ref('stg_config__revenue_rules') }}
+    select distinct rules.network, st.token
+    from {{ ref('stg_config__revenue_rules') }} as rules
+    inner join {{ ref('stg_config__source_tokens') }} as st
+        on rules.network = st.network and rules.source = st.source
+    union
+    select distinct network, token from events
 ),
 
 network_quarters as (

@@ -1,0 +1,488 @@
+"""Solana and Cosmos networks in the warehouse: revenue rules, the quarterly table and the audit.
+
+The lake is written by the real readers (indexers.dispatch.index_network) from the JSON-RPC
+test servers on 127.0.0.1 (tests/support/solana_cluster.py, tests/support/cosmos_node.py),
+with constructed blocks whose times span three UTC quarters of 2025:
+
+* Solana: slot s is at 2025-03-20 + 20 s x s; 2025Q2 begins at slot 51,840 (skipped: no block)
+  and 2025Q3 at slot 444,960; the finalized head is 460,000. Chunk boundary slots 100,000 and
+  199,999 are skipped, so that chunk's boundary headers are its first and last produced slots.
+  Render's burn wallet burns in each quarter; a user's burn (not the burn wallet's) and a failed
+  burn are not counted.
+* Cosmos (akashnet-2): height h is at 2025-02-01 + 12 h x h; 2025Q2 begins at height 118,
+  2025Q3 at 300; head 320. Escrow payouts to providers (AKT, USDC, ACT), the take to the
+  distribution module, a tenant refund, a returned bid deposit and a failed tx.
+
+The configuration is config/networks.mainnet.yaml (its revenue rules, tokens, addresses) with
+the EVM chains removed, start blocks moved to the test chains and small chunks. Expected
+figures are computed here from the constructed amounts with the rules' fractions (Python
+integers, floor of a positive product = the SQL's truncation), not read from the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+import yaml
+
+from depinrev.config import Config, bech32_encode, load_config
+from indexers.dispatch import index_network
+from pipelines.ingest.assets import PARTITION_CHECK, index_lake
+from pipelines.ingest.partitions import network_day_key
+from pipelines.resources import LakeResource, NetworkConfigResource
+from tests.support.cosmos_node import CosmosNode, block_hash
+from tests.support.jsonrpc_server import JsonRpcServer
+from tests.support.solana_cluster import SolanaCluster, fake_hash
+from warehouse.build import BuildResult, audit_warehouse, build_warehouse, prepare_inputs
+from warehouse.lake import Lake
+from warehouse.rules import expand_rules, source_tokens
+
+MAINNET = Path(__file__).resolve().parents[2] / "config" / "networks.mainnet.yaml"
+SOLANA_ENV = "DEPINREV_TEST_NONEVM_SOLANA"
+COSMOS_ENV = "DEPINREV_TEST_NONEVM_COSMOS"
+
+# --- Solana ----------------------------------------------------------------------------------
+RENDER = "rndrizKT3MK1iimdxRdWabcF7Zg7AR5T4nud4EkHBof"
+IO = "BZLbGTNCSFfoth2GYDtwr7e4imWzpR5jqcUuGEwr646K"
+BURN_WALLET = "rbrnm7nPhfhBxPSh8qhRFrhB5MLnJGMNoyNQPvSi7vq"
+TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+USER = "G7Hf2J55BAkHtbbXPh94UTGRCQioKPpnb5oKQMBteXo"
+WALLET_ATA = "3KEmPDRc6WEvhomG8awhfv2k33HgeqfGJmE1dptFmzhR"
+USER_ATA = "BMnsyyG6S6zkaE3K5X3nbRMKdvBS5dT6HhcMozBVL7Ly"
+SOL_T0 = 1_742_428_800  # 2025-03-20T00:00:00Z
+SOL_HEAD = 460_000
+SOL_CHUNK = 100_000
+Q2_START, Q3_START = 1_743_465_600, 1_751_328_000  # 2025-04-01, 2025-07-01
+SOL_Q2_FIRST = (Q2_START - SOL_T0) // 20  # 51,840
+SOL_Q3_FIRST = (Q3_START - SOL_T0) // 20  # 444,960
+SOL_SKIPPED = {SOL_Q2_FIRST, 100_000, 199_999}
+# (signature, slot, amount, burned by the burn wallet, failed)
+SOL_BURNS = [
+    ("RenderWalletBurnQ1", 30_000, 95_000_000_000, True, False),
+    ("RenderWalletBurnQ2a", 100_001, 1_900_000_001, True, False),
+    ("RenderUserBurnQ2", 200_500, 5, False, False),
+    ("RenderWalletFailedQ2", 250_000, 999, True, True),
+    ("RenderWalletBurnQ2b", 300_000, 123_456_789_012, True, False),
+    ("RenderWalletBurnQ3", 450_000, 7_777, True, False),
+]
+
+
+def sol_time(slot: int) -> int:
+    return SOL_T0 + 20 * slot
+
+
+def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> dict[str, Any]:
+    owner, account = (BURN_WALLET, WALLET_ATA) if wallet else (USER, USER_ATA)
+    burn = {
+        "parsed": {
+            "info": {
+                "account": account,
+                "authority": owner,
+                "mint": RENDER,
+                "tokenAmount": {"amount": str(amount), "decimals": 8, "uiAmountString": "x"},
+            },
+            "type": "burnChecked",
+        },
+        "program": "spl-token",
+        "programId": TOKEN_PROGRAM,
+    }
+    err = {"InstructionError": [0, "InsufficientFunds"]} if failed else None
+    balance = {
+        "accountIndex": 1,
+        "mint": RENDER,
+        "owner": owner,
+        "programId": TOKEN_PROGRAM,
+        "uiTokenAmount": {"amount": "0", "decimals": 8},
+    }
+    return {
+        "blockTime": sol_time(slot),
+        "slot": slot,
+        "meta": {
+            "err": err,
+            "status": {"Ok": None} if err is None else {"Err": err},
+            "innerInstructions": [],
+            "preTokenBalances": [balance],
+            "postTokenBalances": [balance],
+            "loadedAddresses": {"readonly": [], "writable": []},
+        },
+        "transaction": {
+            "message": {
+                "accountKeys": [
+                    {"pubkey": k, "signer": i == 0, "writable": True}
+                    for i, k in enumerate([owner, account])
+                ],
+                "instructions": [burn],
+                "recentBlockhash": fake_hash(slot - 5),
+            },
+            "signatures": [sig],
+        },
+        "version": 0,
+    }
+
+
+def make_cluster() -> SolanaCluster:
+    cluster = SolanaCluster(head=SOL_HEAD, decimals={RENDER: 8, IO: 8}, block_time=sol_time)
+    cluster.skipped = set(SOL_SKIPPED)
+    for sig, slot, amount, wallet, failed in SOL_BURNS:
+        tx = _burn_tx(sig, slot, amount, wallet, failed)
+        entry = {
+            "blockTime": sol_time(slot),
+            "confirmationStatus": "finalized",
+            "err": tx["meta"]["err"],
+            "memo": None,
+            "signature": sig,
+            "slot": slot,
+        }
+        for address in [RENDER, BURN_WALLET] if wallet else [RENDER]:
+            cluster.add(address, dict(entry), tx)
+    return cluster
+
+
+# --- Cosmos ----------------------------------------------------------------------------------
+ESCROW = "akash14pphss726thpwws3yc458hggufynm9x77l4l2u"
+DISTRIBUTION = "akash1jv65s3grqf6v6jl3dp4t6c9t9rk99cd82yfms9"
+USDC = "ibc/170C677610AC31DF0904FFE09CD3B5C657492170E7E52372E48756B71E56F2F1"
+COSMOS_T0 = 1_738_368_000  # 2025-02-01T00:00:00Z
+COSMOS_HEAD = 320
+COSMOS_CHUNK = 50
+
+
+def cosmos_time(height: int) -> int:
+    return COSMOS_T0 + 43_200 * height
+
+
+def _addr(name: str) -> str:
+    return bech32_encode("akash", hashlib.sha256(name.encode()).digest()[:20])
+
+
+P1, P2, TENANT = _addr("provider-1"), _addr("provider-2"), _addr("tenant")
+
+
+def _ev(type_: str, **attrs: str) -> dict[str, Any]:
+    return {
+        "type": type_,
+        "attributes": [
+            {"key": k.replace("_", "-"), "value": v, "index": True} for k, v in attrs.items()
+        ],
+    }
+
+
+def _transfer(sender: str, recipient: str, amount: str) -> list[dict[str, Any]]:
+    return [
+        _ev("coin_spent", spender=sender, amount=amount),
+        _ev("coin_received", receiver=recipient, amount=amount),
+        _ev("transfer", recipient=recipient, sender=sender, amount=amount),
+    ]
+
+
+def _lease(action: str, provider: str) -> dict[str, Any]:
+    return _ev("akash.v1", module="market", action=action, owner=TENANT, dseq="77", gseq="1",
+               oseq="1", provider=provider, price_denom="uakt", price_amount="10")
+
+
+def _withdraw(provider: str, paid: str, take: str | None) -> dict[str, Any]:
+    events = [_ev("message", action="/akash.market.v1beta4.MsgWithdrawLease", sender=provider),
+              *_transfer(ESCROW, provider, paid)]
+    if take is not None:
+        events += _transfer(ESCROW, DISTRIBUTION, take)
+    return {"code": 0, "events": events}
+
+
+def _results(height: int, txs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"height": str(height), "txs_results": txs, "begin_block_events": [],
+            "end_block_events": []}
+
+
+def make_node() -> CosmosNode:
+    close = {
+        "code": 0,
+        "events": [
+            _ev("message", action="/akash.deployment.v1beta3.MsgCloseDeployment", sender=TENANT),
+            _lease("lease-closed", P2),
+            *_transfer(ESCROW, P2, "5000uakt"),
+            *_transfer(ESCROW, DISTRIBUTION, "102uakt"),
+            *_transfer(ESCROW, P2, "500000uakt"),  # the bid deposit, returned as its bid closes
+            _lease("bid-closed", P2),
+            *_transfer(ESCROW, TENANT, "4000000uakt"),  # the unspent deposit, refunded
+        ],
+    }
+    failed = {"code": 5, "log": "insufficient funds",
+              "events": _withdraw(P1, "999uakt", None)["events"]}
+    results = {
+        60: _results(60, [_withdraw(P1, f"950000uakt,2000000{USDC}", f"19388uakt,500000{USDC}")]),
+        150: _results(150, [close]),
+        200: _results(200, [_withdraw(P1, f"3000000uact,1234567{USDC}", f"61728{USDC}"), failed]),
+        310: _results(310, [_withdraw(P2, "777uakt", None)]),
+    }
+    return CosmosNode("akashnet-2", results, head=COSMOS_HEAD, time_of=cosmos_time)
+
+
+# --- configuration ---------------------------------------------------------------------------
+def write_config(path: Path) -> Path:
+    """The mainnet file, EVM chains removed, pointed at the test servers with small chunks."""
+    doc = yaml.safe_load(MAINNET.read_text())
+    doc["chains"] = {k: v for k, v in doc["chains"].items() if v.get("kind") in ("solana",
+                                                                               "cosmos")}
+    doc["chains"]["solana"].update(rpc_url_env=SOLANA_ENV, chunk_size=SOL_CHUNK)
+    doc["chains"]["akash"].update(rpc_url_env=COSMOS_ENV, chunk_size=COSMOS_CHUNK)
+    doc["tokens"] = {k: v for k, v in doc["tokens"].items() if v["chain"] in doc["chains"]}
+    doc["networks"] = {k: doc["networks"][k] for k in ("akash", "render", "ionet")}
+    render = doc["networks"]["render"]
+    render["sources"] = [s for s in render["sources"] if s["chain"] in doc["chains"]]
+    render["revenue_rules"] = [r for r in render["revenue_rules"] if r["source"] == "render-burns"]
+    for net in doc["networks"].values():
+        for src in net["sources"]:
+            src["start_block"] = 1 if src["chain"] == "akash" else 0
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+@dataclass
+class World:
+    config_path: Path
+    config: Config
+    lake: Path
+    db: Path
+    result: BuildResult
+    tmp: Path
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[SolanaCluster, CosmosNode]]:
+    cluster, node = make_cluster(), make_node()
+    with JsonRpcServer(cluster) as sol, JsonRpcServer(node) as cos, pytest.MonkeyPatch.context() \
+            as mp:
+        mp.setenv(SOLANA_ENV, sol.url)
+        mp.setenv(COSMOS_ENV, cos.url)
+        yield cluster, node
+
+
+@pytest.fixture(scope="module")
+def world(servers, tmp_path_factory: pytest.TempPathFactory) -> World:
+    tmp = tmp_path_factory.mktemp("non_evm")
+    config_path = write_config(tmp / "networks.yaml")
+    config = load_config(config_path)
+    for network in sorted(config.networks):
+        index_network(config, network, tmp / "lake")
+    result = build_warehouse(config_path, tmp / "lake", tmp / "wh.duckdb")
+    return World(config_path, config, tmp / "lake", tmp / "wh.duckdb", result, tmp)
+
+
+def _query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+# --- expected figures, from the constructed amounts ------------------------------------------
+def _quarter(ts: int) -> str:
+    return "2025Q1" if ts < Q2_START else "2025Q2" if ts < Q3_START else "2025Q3"
+
+
+def _render_expected() -> dict[str, tuple[int, int, int, int]]:
+    """quarter -> (fees, supply_side, holders, event count) under the mainnet render rule
+    (fees 100/95, supply_side 5/95, holders 1 of each burn, truncated per burn)."""
+    out: dict[str, tuple[int, int, int, int]] = {}
+    for _sig, slot, amount, wallet, failed in SOL_BURNS:
+        if not wallet or failed:
+            continue
+        q = _quarter(sol_time(slot))
+        f, s, h, n = out.get(q, (0, 0, 0, 0))
+        out[q] = (f + amount * 100 // 95, s + amount * 5 // 95, h + amount, n + 1)
+    return out
+
+
+# quarter -> token -> (provider payments, take payments), as constructed in make_node
+AKASH_EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
+    "2025Q1": {"akt": (950_000, 19_388), "akash-usdc": (2_000_000, 500_000), "act": (0, 0)},
+    "2025Q2": {"akt": (5_000, 102), "akash-usdc": (1_234_567, 61_728), "act": (3_000_000, 0)},
+    "2025Q3": {"akt": (777, 0), "akash-usdc": (0, 0), "act": (0, 0)},
+}
+
+
+# --- tests -----------------------------------------------------------------------------------
+def test_mainnet_rules_expand_for_every_source_kind():
+    config = load_config(MAINNET)
+    rows = {(r.network, r.event, r.label): r for r in expand_rules(config)}
+    assert rows[("render", "burn", "fees")].dataset == "token_burns"
+    assert (rows[("render", "burn", "fees")].share_numerator,
+            rows[("render", "burn", "fees")].share_denominator) == (20, 19)
+    assert rows[("akash", "provider_payment", "supply_side_revenue")].dataset == "lease_payments"
+    assert rows[("akash", "take_payment", "protocol_revenue")].dataset == "lease_payments"
+    assert rows[("ionet", "burn", "holders_revenue")].dataset == "token_burns"
+    assert source_tokens(config, "akash", "escrow") == ["act", "akash-usdc", "akt"]
+    assert source_tokens(config, "render", "render-burns") == ["render"]
+
+
+def test_build_passes(world: World):
+    assert world.result.dbt.success, world.result.problems()
+    assert world.result.ok, world.result.problems()
+
+
+def test_quarterly_mart_lists_solana_and_cosmos_networks_with_exact_figures(world: World):
+    rows = _query(world.db, """
+        select network, quarter, token, fees_raw, supply_side_revenue_raw, protocol_revenue_raw,
+            holders_revenue_raw, revenue_raw, event_count
+        from marts.fct_network_revenue_quarterly order by network, quarter, token""")
+    got = {(r[0], r[1], r[2]): r[3:] for r in rows}
+    want: dict[tuple[str, str, str], tuple[int, ...]] = {}
+    for q, (fees, supply, holders, n) in _render_expected().items():
+        want[("render", q, "render")] = (fees, supply, 0, holders, fees - supply, n)
+    for q, tokens in AKASH_EXPECTED.items():
+        for token, (paid, take) in tokens.items():
+            n = (paid > 0) + (take > 0)  # one payout or take event per coin
+            want[("akash", q, token)] = (paid + take, paid, take, 0, take, n)
+    # io.net has no burns: only its complete quarter shows, as an audited zero
+    want[("ionet", "2025Q2", "io")] = (0, 0, 0, 0, 0, 0)
+    assert got == want
+    # Akash rows keep their own token: USDC and ACT payouts are never counted as AKT
+    symbols = dict(_query(world.db, "select distinct token, token_symbol from "
+                                    "marts.fct_network_revenue_quarterly"))
+    assert symbols == {"akt": "AKT", "akash-usdc": "USDC", "act": "ACT", "render": "RENDER",
+                       "io": "IO"}
+    # tenant refunds, returned deposits and the failed withdrawal are not revenue
+    events = _query(world.db, "select distinct event from marts.fct_revenue_events "
+                              "where network = 'akash' order by 1")
+    assert events == [("provider_payment",), ("take_payment",)]
+    lake_events = _query(world.db, "select event, token, amount_str from raw.lease_payments "
+                                   "where event in ('tenant_refund', 'deposit_returned') "
+                                   "order by 1")
+    assert lake_events == [("deposit_returned", "akt", "500000"),
+                           ("tenant_refund", "akt", "4000000")]
+
+
+def test_audit_columns_by_slot_and_height(world: World):
+    rows = _query(world.db, """
+        select network, quarter, block_ranges, coverage_status, reconciliation_status,
+            audit_status, quarter_completeness
+        from audit.quarter_audits order by network, quarter""")
+    sol_q2_last = SOL_Q3_FIRST - 1
+    assert rows == [
+        ("akash", "2025Q1", "900001:1-117", "pass", "not_applicable", "pass", "partial_start"),
+        ("akash", "2025Q2", "900001:118-299", "pass", "not_applicable", "pass", "complete"),
+        ("akash", "2025Q3", "900001:300-?", "incomplete", "incomplete", "incomplete", "open"),
+        ("ionet", "2025Q1", f"101:0-{SOL_Q2_FIRST - 1}", "pass", "not_applicable", "pass",
+         "partial_start"),
+        ("ionet", "2025Q2", f"101:{SOL_Q2_FIRST}-{sol_q2_last}", "pass", "not_applicable",
+         "pass", "complete"),
+        ("ionet", "2025Q3", f"101:{SOL_Q3_FIRST}-?", "incomplete", "incomplete", "incomplete",
+         "open"),
+        ("render", "2025Q1", f"101:0-{SOL_Q2_FIRST - 1}", "pass", "not_applicable", "pass",
+         "partial_start"),
+        ("render", "2025Q2", f"101:{SOL_Q2_FIRST}-{sol_q2_last}", "pass", "not_applicable",
+         "pass", "complete"),
+        ("render", "2025Q3", f"101:{SOL_Q3_FIRST}-?", "incomplete", "incomplete", "incomplete",
+         "open"),
+    ]
+    # the quarterly table carries the same audit columns
+    mart = _query(world.db, """
+        select distinct network, quarter, coverage_status, reconciliation_status, audit_status,
+            quarter_completeness
+        from marts.fct_network_revenue_quarterly where network = 'render' order by quarter""")
+    assert mart == [
+        ("render", "2025Q1", "pass", "not_applicable", "pass", "partial_start"),
+        ("render", "2025Q2", "pass", "not_applicable", "pass", "complete"),
+        ("render", "2025Q3", "incomplete", "incomplete", "incomplete", "open"),
+    ]
+    # boundaries: the Solana quarter starts on a skipped slot (no hash); Cosmos hashes are
+    # the chain's block_id.hash
+    qb = {(r[0], r[1]): r[2:] for r in _query(world.db, """
+        select network, quarter, first_block, last_block, first_block_hash, last_block_hash,
+            final from audit.quarter_blocks""")}
+    assert qb[("render", "2025Q2")] == (SOL_Q2_FIRST, sol_q2_last, None, fake_hash(sol_q2_last),
+                                        True)
+    assert qb[("akash", "2025Q2")] == (118, 299, block_hash(118), block_hash(299), True)
+    checks = {(r[0], r[1], r[2]): (r[3], r[4]) for r in _query(world.db, """
+        select network, quarter, check_name, status, detail from audit.coverage_checks""")}
+    assert checks[("render", "2025Q2", "contiguity")] == (
+        "pass", f"blocks {SOL_Q2_FIRST}-{sol_q2_last} covered by 5 chunks")
+    # two boundary hashes for each of the five chunks: chunk 100000-199999 by its produced
+    # slots 100001 and 199998
+    assert checks[("render", "2025Q2", "boundary_hashes")] == (
+        "pass", "10 chunk boundary hashes match the chain")
+    assert checks[("akash", "2025Q2", "contiguity")] == (
+        "pass", "blocks 118-299 covered by 4 chunks")
+    assert checks[("akash", "2025Q3", "boundaries")] == (
+        "incomplete", f"2025Q3 has not ended on the chain (head {COSMOS_HEAD}); first block 300")
+    recon = _query(world.db, """
+        select network, source, status, detail from audit.reconciliations
+        where quarter = '2025Q2' order by network""")
+    assert [r[:3] for r in recon] == [("akash", "escrow", "not_applicable"),
+                                      ("ionet", "io-burns", "not_applicable"),
+                                      ("render", "render-burns", "not_applicable")]
+    assert "tenant deposits" in recon[0][3] and "getTokenSupply" in recon[2][3]
+
+
+def test_checkpoint_gap_fails_coverage(world: World, servers):
+    """Drop one chunk's checkpoint record (and its files): the audit names the missing slots."""
+    lake_root = world.tmp / "gap_lake"
+    shutil.copytree(world.lake, lake_root)
+    lake = Lake(lake_root)
+    cp = lake.load_checkpoint("render", 101)
+    cp.chunks = [c for c in cp.chunks if c.start != 200_000]
+    lake.save_checkpoint(cp)
+    for dataset in ("token_burns", "blocks"):
+        lake.chunk_path(dataset, "render", 101, 200_000, 299_999).unlink()
+    db = world.tmp / "gap.duckdb"
+    prepare_inputs(world.config, lake, db)
+    result = audit_warehouse(world.config, lake, db)
+    assert result.status("render", "2025Q2") == "fail"
+    assert result.status("render", "2025Q1") == "pass"
+    assert result.status("akash", "2025Q2") == "pass"
+    (row,) = _query(db, """select status, detail from audit.coverage_checks where network =
+        'render' and quarter = '2025Q2' and check_name = 'contiguity'""")
+    assert row == ("fail", f"blocks not indexed inside 2025Q2: 200000-299999 (quarter needs "
+                           f"{SOL_Q2_FIRST}-{SOL_Q3_FIRST - 1})")
+    (issues,) = _query(db, "select issues from audit.quarter_audits where network = 'render' "
+                           "and quarter = '2025Q2'")
+    assert "[solana contiguity] blocks not indexed inside 2025Q2: 200000-299999" in issues[0]
+
+
+def test_wrong_boundary_hash_fails_against_the_chain(world: World, servers):
+    """A Cosmos checkpoint hash the chain does not have fails boundary_hashes."""
+    lake_root = world.tmp / "hash_lake"
+    shutil.copytree(world.lake, lake_root)
+    lake = Lake(lake_root)
+    cp = lake.load_checkpoint("akash", 900001)
+    rec = next(c for c in cp.chunks if c.start == 150)
+    cp.put(type(rec)(rec.start, rec.end, "AB" * 32, rec.end_hash, rec.rows))
+    lake.save_checkpoint(cp)
+    db = world.tmp / "hash.duckdb"
+    prepare_inputs(world.config, lake, db)
+    result = audit_warehouse(world.config, lake, db)
+    assert result.status("akash", "2025Q2") == "fail"
+    (row,) = _query(db, """select status, detail from audit.coverage_checks where network =
+        'akash' and quarter = '2025Q2' and check_name = 'boundary_hashes'""")
+    assert row[0] == "fail"
+    assert row[1] == (f"block 150: blocks dataset {block_hash(150)} != checkpoint {'AB' * 32}; "
+                      f"block 150: chain {block_hash(150)} != checkpoint {'AB' * 32}")
+
+
+def test_dagster_day_partition_of_a_solana_network(servers, tmp_path: Path):
+    config_path = write_config(tmp_path / "networks.yaml")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("network", ["render"])
+    result = dg.materialize(
+        [index_lake],
+        partition_key=network_day_key("render", "2025-04-10"),
+        resources={
+            "network_config": NetworkConfigResource(path=str(config_path)),
+            "lake": LakeResource(uri=str(tmp_path / "lake")),
+        },
+        instance=instance,
+    )
+    assert result.success
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks[PARTITION_CHECK].passed, checks[PARTITION_CHECK].description
+    # 2025-04-10 is slots 90,720-95,039: the whole grid chunk 0-99,999 is indexed
+    cp = Lake(tmp_path / "lake").load_checkpoint("render", 101)
+    assert [(c.start, c.end) for c in cp.chunks] == [(0, 99_999)]
+    burns = Lake(tmp_path / "lake").read_dataset("token_burns", "render").to_pylist()
+    assert [(b["block_number"], b["amount_str"]) for b in burns] == [(30_000, "95000000000")]
