@@ -204,14 +204,18 @@ def chunks_to_do(
     return todo, skipped
 
 
-def run_bounded(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
-    """fn over items on a thread pool with at most 2 x workers in flight (bounded memory and
-    bounded load on the provider); results as they finish; the first error cancels the rest."""
+def run_bounded(
+    fn: Callable[[T], R], items: Iterable[T], workers: int, max_in_flight: int | None = None
+) -> Iterator[R]:
+    """fn over items on a thread pool with at most `max_in_flight` (default 2 x workers)
+    submitted at once (bounded memory and bounded load on the provider); results as they
+    finish; the first error cancels the rest."""
+    limit = max_in_flight or 2 * workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reader") as pool:
         in_flight: set[Future[R]] = set()
         for item in items:
             in_flight.add(pool.submit(fn, item))
-            if len(in_flight) >= 2 * workers:
+            if len(in_flight) >= limit:
                 done, in_flight = _drain(in_flight)
                 yield from done
         while in_flight:

@@ -11,10 +11,22 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject
 REPO = Path(__file__).resolve().parents[2]
 
 dbt_project = DbtProject(project_dir=REPO / "dbt", profiles_dir=REPO / "dbt")
-# `dagster dev` re-parses the project on start. Elsewhere a manifest is built once by
-# `dbt parse` (target/ is git-ignored, so a fresh checkout has none) and reused after.
+
+
+def _manifest_stale() -> bool:
+    """No manifest yet (target/ is git-ignored), or a model, macro or YAML changed since."""
+    path = dbt_project.manifest_path
+    if not path.exists():
+        return True
+    built = path.stat().st_mtime
+    sources = (p for p in (REPO / "dbt").rglob("*") if "target" not in p.parts)
+    return any(p.suffix in (".sql", ".yml", ".yaml") and p.stat().st_mtime > built for p in sources)
+
+
+# `dagster dev` re-parses the project on start; elsewhere `dbt parse` runs only when the
+# manifest is missing or older than the project's files.
 if dbt_project.preparer is not None and (
-    dbt_project.preparer.using_dagster_dev() or not dbt_project.manifest_path.exists()
+    dbt_project.preparer.using_dagster_dev() or _manifest_stale()
 ):
     dbt_project.preparer.prepare(dbt_project)
 

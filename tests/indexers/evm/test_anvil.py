@@ -203,3 +203,38 @@ def test_reorg_deeper_than_finality_is_detected_and_repaired(reorg_devnet, tmp_p
             got = _rpc(url, "eth_getBlockByNumber", hex(blk["block_number"]), False)["hash"]
             assert got == blk["block_hash"]
 
+
+
+# --- parallel writers: what parallel Dagster runs of one network do ------------------------
+def _index_one(config_path: str, network: str, lake: str) -> None:
+    index_network(load_config(config_path), network, lake)
+
+
+def test_parallel_writer_processes_leave_the_lake_whole(shared_devnet, tmp_path):
+    import multiprocessing
+
+    import yaml
+
+    doc = yaml.safe_load(DEVNET_CONFIG.read_text())
+    for chain in doc["chains"].values():
+        chain["chunk_size"] = 50  # many chunk files and checkpoint updates to race over
+    cfg = tmp_path / "networks.yaml"
+    cfg.write_text(yaml.safe_dump(doc))
+    config = load_config(cfg)
+    reference, shared = tmp_path / "reference", tmp_path / "shared"
+    index_network(config, "render-devnet", reference)
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_index_one, args=(str(cfg), "render-devnet", str(shared)))
+             for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    assert _hashes(shared) == _hashes(reference)
+    chain_id = config.chains["ethereum-devnet"].chain_id
+    got = Lake(shared).load_checkpoint("render-devnet", chain_id)
+    want = Lake(reference).load_checkpoint("render-devnet", chain_id)
+    assert got.chunks == want.chunks and len(list(got.covered())) == 1
+    assert not list(shared.rglob(".*.tmp-*"))  # no temporary file left behind

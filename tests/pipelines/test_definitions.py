@@ -1,0 +1,75 @@
+"""The Dagster code location loads as `dagster` loads it, and the partition helpers are right."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from pipelines.ingest.partitions import day_window, network_day_key
+from pipelines.launcher import BackfillError, partition_keys
+from pipelines.warehouse.partitions import quarter_key, quarter_label
+from pipelines.warehouse.schedules import previous_quarter
+from tests.support.paths import REPO
+
+
+def test_definitions_validate_with_the_dagster_cli(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    dagster = Path(sys.executable).with_name("dagster")
+    run = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "Validation successful" in run.stdout + run.stderr
+
+
+def test_definitions_hold_the_three_domains_and_their_automation():
+    from pipelines.definitions import defs
+
+    keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
+    assert {"lake/token_burns", "lake/blocks", "audit/chain_audit",
+            "warehouse/fct_network_revenue_quarterly", "quarterly/revenue"} <= keys
+    assert {s.name for s in defs.schedules} == {"hourly_ingest", "quarterly_close"}
+    assert {s.name for s in defs.sensors} == {"sync_network_partitions", "rebuild_after_ingest"}
+    # automation that writes is off by default (the partition sync only registers partitions)
+    status = {s.name: s.default_status.value for s in [*defs.schedules, *defs.sensors]}
+    assert status["hourly_ingest"] == status["quarterly_close"] == "STOPPED"
+    assert status["rebuild_after_ingest"] == "STOPPED"
+
+
+def test_day_window_is_a_utc_day():
+    start, end = day_window("2025-07-01")
+    assert datetime.fromtimestamp(start, UTC) == datetime(2025, 7, 1, tzinfo=UTC)
+    assert end - start == 86_400
+
+
+def test_quarter_keys_and_labels():
+    assert quarter_label("2025-07-01") == "2025Q3"
+    assert quarter_key("2025Q4") == "2025-10-01"
+    assert all(quarter_key(quarter_label(k)) == k
+               for k in ("2025-01-01", "2025-04-01", "2026-10-01"))
+    with pytest.raises(ValueError, match="not the first day of a quarter"):
+        quarter_label("2025-07-02")
+
+
+def test_previous_quarter_for_the_close_schedule():
+    assert previous_quarter(datetime(2025, 10, 15, tzinfo=UTC)) == "2025Q3"
+    assert previous_quarter(datetime(2026, 1, 15, tzinfo=UTC)) == "2025Q4"
+
+
+def test_backfill_partition_keys():
+    keys = partition_keys(["akash-devnet", "render-devnet"], date(2025, 2, 27),
+                          date(2025, 3, 1))
+    assert len(keys) == 6
+    assert str(network_day_key("render-devnet", "2025-03-01")) in keys
+    with pytest.raises(BackfillError, match="before --from"):
+        partition_keys(["akash-devnet"], date(2025, 3, 2), date(2025, 3, 1))
+    with pytest.raises(BackfillError, match="before the first partition"):
+        partition_keys(["akash-devnet"], date(2024, 12, 30), date(2025, 1, 2))
