@@ -85,7 +85,7 @@ def ceiling(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def depinrev(spec: dict[str, Any]) -> dict[str, Any]:
-    from indexers.evm.extract import index_network
+    from indexers.dispatch import index_network
     from warehouse.lake import Lake
 
     cfg = _config(spec)

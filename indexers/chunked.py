@@ -10,6 +10,7 @@ file last, then the checkpoint record.
 from __future__ import annotations
 
 import fcntl
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -176,6 +177,43 @@ def write_chunk(
         rows[dataset] = table.num_rows
     lake.write_chunk("blocks", network, chain_id, start, end, blocks)
     return ChunkRecord(start, end, boundary_hashes[0], boundary_hashes[1], rows)
+
+
+def record_chunk(
+    report: ChainReport,
+    cp: Checkpoint,
+    lake: Lake,
+    rec: ChunkRecord,
+    *,
+    network: str,
+    chain_name: str,
+    total: int,
+    progress: ProgressFn | None,
+) -> None:
+    """A chunk is done: checkpoint it (atomically), count it in the report, tell progress."""
+    cp.put(rec)
+    lake.save_checkpoint(cp)
+    report.chunks_indexed += 1
+    report.written.append((rec.start, rec.end))
+    for d, n in rec.rows.items():
+        report.rows[d] = report.rows.get(d, 0) + n
+    if progress is not None:
+        progress(f"{network}/{chain_name}", report.chunks_indexed, total)
+
+
+ChainReader = Callable[..., ChainReport]
+
+
+def with_writer_lock(read: ChainReader) -> ChainReader:
+    """`read(config, network, chain_name, lake, **options)` holding the network-chain's
+    writer lock (see writer_lock), as every reader's index_chain does."""
+
+    @functools.wraps(read)
+    def locked(config: Any, network: str, chain_name: str, lake: Lake, **options: Any) -> Any:
+        with writer_lock(lake, network, config.any_chain(chain_name).chain_id):
+            return read(config, network, chain_name, lake, **options)
+
+    return locked
 
 
 def chunks_to_do(

@@ -29,10 +29,11 @@ from indexers.chunked import (
     amount_fields,
     blocks_table,
     chunks_to_do,
+    record_chunk,
     rows_table,
     run_bounded,
+    with_writer_lock,
     write_chunk,
-    writer_lock,
 )
 from indexers.cosmos.akash import Classified, classify_block
 from indexers.cosmos.events import BlockEvents, decode_block_results
@@ -279,13 +280,16 @@ def _index_chain(
         # Chunks one after another, heights inside a chunk in parallel: bounded concurrency.
         for s, e in todo:
             rec = _index_chunk(rpc, lake, config, network, chain_name, chain, sources, s, e, stats)
-            cp.put(rec)
-            lake.save_checkpoint(cp)
-            report.chunks_indexed += 1
-            for d, n in rec.rows.items():
-                report.rows[d] = report.rows.get(d, 0) + n
-            if progress is not None:
-                progress(f"{network}/{chain_name}", report.chunks_indexed, len(todo))
+            record_chunk(
+                report,
+                cp,
+                lake,
+                rec,
+                network=network,
+                chain_name=chain_name,
+                total=len(todo),
+                progress=progress,
+            )
         if stats.unknown_denom:
             log.warning(
                 "%s/%s: escrow outflows in unmapped denoms skipped: %s",
@@ -302,26 +306,4 @@ def _index_chain(
         rpc.close()
 
 
-def index_chain(
-    config: Config,
-    network: str,
-    chain_name: str,
-    lake: Lake,
-    *,
-    from_block: int | None = None,
-    to_block: int | None = None,
-    overwrite: bool = False,
-    progress: ProgressFn | None = None,
-) -> ChainReport:
-    """Index one Cosmos chain of the network, one writer per network and chain at a time."""
-    with writer_lock(lake, network, config.any_chain(chain_name).chain_id):
-        return _index_chain(
-            config,
-            network,
-            chain_name,
-            lake,
-            from_block=from_block,
-            to_block=to_block,
-            overwrite=overwrite,
-            progress=progress,
-        )
+index_chain = with_writer_lock(_index_chain)

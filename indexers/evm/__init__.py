@@ -1,5 +1,9 @@
-"""EVM reader: eth_getLogs over block ranges into the Parquet lake."""
+"""EVM reader: eth_getLogs over block ranges into the Parquet lake.
 
-from indexers.evm.extract import ChainMismatch, IndexReport, index_chain, index_network
+Index a whole network (any chain kinds) with indexers.dispatch.index_network.
+"""
 
-__all__ = ["ChainMismatch", "IndexReport", "index_chain", "index_network"]
+from indexers.chunked import ChainMismatch, IndexReport
+from indexers.evm.extract import index_chain
+
+__all__ = ["ChainMismatch", "IndexReport", "index_chain"]

@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -27,12 +26,12 @@ from depinrev.config import ChainConfig, Config, SourceConfig, SourceKind
 from indexers.chunked import (
     ChainMismatch,
     ChainReport,
-    IndexReport,
     ProgressFn,
     aligned_range,
     chunks_to_do,
+    record_chunk,
     run_bounded,
-    writer_lock,
+    with_writer_lock,
 )
 from indexers.evm.decode import (
     DecodeStats,
@@ -288,6 +287,7 @@ def connect(chain_name: str, chain: ChainConfig) -> JsonRpcClient:
     return client
 
 
+@with_writer_lock
 def index_chain(
     config: Config,
     network: str,
@@ -299,25 +299,25 @@ def index_chain(
     overwrite: bool = False,
     progress: ProgressFn | None = None,
 ) -> ChainReport:
+    """Index the network's sources on one EVM chain (one writer per network and chain)."""
     t0 = time.perf_counter()
     chain = config.chain(chain_name)
     sources = [s for s in config.network(network).sources if s.chain == chain_name]
     client = connect(chain_name, chain)
     try:
-        with writer_lock(lake, network, chain.chain_id):
-            return _index_chain_locked(
-                client,
-                chain_name,
-                chain,
-                sources,
-                network,
-                lake,
-                t0,
-                from_block=from_block,
-                to_block=to_block,
-                overwrite=overwrite,
-                progress=progress,
-            )
+        return _index_chain_locked(
+            client,
+            chain_name,
+            chain,
+            sources,
+            network,
+            lake,
+            t0,
+            from_block=from_block,
+            to_block=to_block,
+            overwrite=overwrite,
+            progress=progress,
+        )
     finally:
         client.close()
 
@@ -375,14 +375,16 @@ def _index_chain_locked(
     jobs = (ChunkJob(network, chain.chain_id, sources, filters, datasets, s, e) for s, e in todo)
     total = len(todo)
     for rec in _run_jobs(jobs, fetcher, lake, stats, chain.concurrency):
-        cp.put(rec)
-        lake.save_checkpoint(cp)
-        report.chunks_indexed += 1
-        report.written.append((rec.start, rec.end))
-        for d, n in rec.rows.items():
-            report.rows[d] = report.rows.get(d, 0) + n
-        if progress is not None:
-            progress(f"{network}/{chain_name}", report.chunks_indexed, total)
+        record_chunk(
+            report,
+            cp,
+            lake,
+            rec,
+            network=network,
+            chain_name=chain_name,
+            total=total,
+            progress=progress,
+        )
     report.logs = stats.logs
     report.ignored_shape = stats.ignored_shape
     report.rpc = dict(client.stats)
@@ -413,32 +415,3 @@ def _run_jobs(
         yield from run_bounded(
             run, (replace(job, writer=writer) for job in jobs), workers, workers + 1
         )
-
-
-def index_network(
-    config: Config,
-    network: str,
-    lake_root: str | Path | Lake,
-    *,
-    from_block: int | None = None,
-    to_block: int | None = None,
-    overwrite: bool = False,
-    progress: ProgressFn | None = None,
-) -> IndexReport:
-    """Index every source of a network, chain by chain, into the lake at `lake_root`."""
-    lake = lake_root if isinstance(lake_root, Lake) else Lake(lake_root)
-    report = IndexReport(network)
-    for chain_name in config.chains_of(network):
-        report.chains.append(
-            index_chain(
-                config,
-                network,
-                chain_name,
-                lake,
-                from_block=from_block,
-                to_block=to_block,
-                overwrite=overwrite,
-                progress=progress,
-            )
-        )
-    return report

@@ -21,7 +21,7 @@ import yaml
 from dagster_dbt import DbtCliResource
 
 from depinrev.config import load_config
-from indexers.evm import index_network
+from indexers.dispatch import index_network
 from pipelines.ingest.assets import COVERAGE_CHECK, PARTITION_CHECK, index_lake
 from pipelines.resources import LakeResource, NetworkConfigResource, WarehouseResource
 from pipelines.warehouse.assets import (

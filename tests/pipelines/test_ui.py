@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from depinrev.config import load_config
-from indexers.evm import index_network
+from indexers.dispatch import index_network
 from tests.support.devnet import DEVNET_CONFIG, devnet_ports
 from tests.support.paths import REPO
 

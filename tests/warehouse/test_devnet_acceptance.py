@@ -38,7 +38,7 @@ import pytest
 import yaml
 
 from depinrev.config import Config, SourceKind, load_config
-from indexers.evm import index_network
+from indexers.dispatch import index_network
 from tests.support.devnet import DEVNET_CONFIG, devnet_for_test
 from warehouse.audit import AuditResult, run_audit
 from warehouse.build import BuildResult, build_warehouse

@@ -4,24 +4,10 @@ with source as (
 
 renamed as (
     select
-        network,
-        chain_id,
-        source,
-        token,
-        address as contract_address,
-        event,
-        block_number,
-        block_hash,
-        block_timestamp,
-        {{ utc_time('block_timestamp') }} as block_time,
-        transaction_hash,
-        transaction_index,
-        log_index,
+        {{ lake_event_columns() }},
         from_address,
         to_address,
-        {{ exact_amount('amount') }} as amount_raw,
-        amount_str,
-        {{ amount_overflow('amount') }} as amount_overflow,
+        {{ amount_columns('amount') }},
         lake_file
     from source
 )

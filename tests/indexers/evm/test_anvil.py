@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from depinrev.config import Config, load_config
-from indexers.evm import extract, index_network
+from indexers.dispatch import index_network
+from indexers.evm import extract
 from tests.support.devnet import DEVNET_CONFIG
 from warehouse.lake import DATASETS, Lake
 

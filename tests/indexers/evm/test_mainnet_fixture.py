@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pytest
 
 from depinrev.config import Config
-from indexers.evm import index_network
+from indexers.dispatch import index_network
 from tests.support.evm_server import EvmServer, Faults, RecordedChain
 from tests.support.paths import shared_fixtures
 from warehouse.lake import Lake
