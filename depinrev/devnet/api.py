@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import json
 import os
@@ -52,6 +51,8 @@ DEV_DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 SIM_SOURCES = ("scenario.py", "models.py", "chain.py", "abi.py", "api.py")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+# Writing a dump with every block's state takes a while on a big (bench) chain.
+DUMP_TIMEOUT = 600.0
 
 Log = Callable[[str], None]
 
@@ -106,7 +107,9 @@ def anvil_binary() -> Path:
     return path
 
 
-def anvil_args(port: int, chain_id: int, load_state: Path | None) -> list[str]:
+def anvil_args(
+    port: int, chain_id: int, load_state: Path | None, dump_state: Path | None = None
+) -> list[str]:
     # Base fee 0 keeps gas free and lets the gas price alone order a block's transactions; the
     # huge gas limit lets the bench put thousands of transactions in one block.
     args = [
@@ -122,6 +125,11 @@ def anvil_args(port: int, chain_id: int, load_state: Path | None) -> list[str]:
     ]  # fmt: skip
     if load_state is not None:
         args += ["--load-state", str(load_state)]
+    if dump_state is not None:
+        # Written when anvil stops, with every block's state: a chain restored from it still
+        # answers eth_call at past blocks, which the audit's reconciliation needs. (The
+        # anvil_dumpState RPC keeps only the latest state.)
+        args += ["--dump-state", str(dump_state), "--preserve-historical-states"]
     return args
 
 
@@ -276,10 +284,15 @@ def check_port_free(port: int, chain: str, chain_id: int, url: str) -> None:
 
 
 def start_anvil(
-    chain: str, port: int, chain_id: int, data_dir: Path, load_state: Path | None
+    chain: str,
+    port: int,
+    chain_id: int,
+    data_dir: Path,
+    load_state: Path | None,
+    dump_state: Path | None = None,
 ) -> tuple[int, Path]:
     log_path = data_dir / f"anvil-{chain}.log"
-    cmd = [str(anvil_binary()), *anvil_args(port, chain_id, load_state)]
+    cmd = [str(anvil_binary()), *anvil_args(port, chain_id, load_state, dump_state)]
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             cmd,
@@ -349,21 +362,30 @@ def cache_key(config_path: Path, seed: int, scale: float) -> str:
     for art in sorted(ARTIFACT_DIR.glob("*.json")):
         h.update(art.name.encode() + b"\0" + art.read_bytes())
     h.update(config_path.read_bytes())
+    # Cache format: dumps written by anvil on exit with every block's state (see anvil_args).
+    h.update(b"dump-with-historical-states")
     # The anvil version and flags shape block hashes too.
     h.update(" ".join(anvil_args(0, 0, None)).encode())
     h.update(str(anvil_binary().stat().st_size).encode())
     return h.hexdigest()[:20]
 
 
-def dump_state(rpc: Rpc, path: Path) -> None:
-    raw = rpc.call("anvil_dumpState")
-    data = bytes.fromhex(raw[2:])
-    # anvil returns gzip; --load-state wants the plain JSON.
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+def stop_dumping(pid: int, path: Path) -> None:
+    """Stop an anvil started with --dump-state so that it writes its state file (SIGINT)."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + DUMP_TIMEOUT
+    while time.monotonic() < deadline:
+        _reap(pid)
+        if not pid_alive(pid):
+            break
+        time.sleep(0.05)
+    else:
+        stop_pid(pid)
+        raise DevnetError(f"anvil (pid {pid}) did not write {path} within {DUMP_TIMEOUT:.0f}s")
+    if not path.exists():
+        raise DevnetError(f"anvil (pid {pid}) stopped without writing {path}")
 
 
 # --- replay ----------------------------------------------------------------------------------
@@ -539,9 +561,12 @@ def devnet_up(
     cached = use_cache and (cdir / "meta.json").exists()
     pids: dict[str, tuple[int, Path]] = {}
     try:
+        if use_cache and not cached:
+            cdir.mkdir(parents=True, exist_ok=True)
         for name, chain in config.chains.items():
             load = cdir / f"{name}.json" if cached else None
-            pids[name] = start_anvil(name, ports[name], chain.chain_id, ddir, load)
+            dump = cdir / f"{name}.dump.json" if use_cache and not cached else None
+            pids[name] = start_anvil(name, ports[name], chain.chain_id, ddir, load, dump)
             say(
                 f"started anvil for {name} (chain {chain.chain_id}) on {urls[name]}, "
                 f"pid {pids[name][0]}" + (" from cache" if cached else "")
@@ -568,10 +593,17 @@ def devnet_up(
                 with Rpc(urls[name]) as rpc:
                     blk = rpc.call("eth_getBlockByNumber", "latest", False)
                     heads[name] = {"number": int(blk["number"], 16), "hash": blk["hash"]}
-                    if use_cache:
-                        cdir.mkdir(parents=True, exist_ok=True)
-                        dump_state(rpc, cdir / f"{name}.json")
             if use_cache:
+                # Restart each chain from its own dump: the cache is then proven to restore the
+                # same chain (head hash checked) before it is trusted by a later `up`.
+                for name, chain in config.chains.items():
+                    dump = cdir / f"{name}.dump.json"
+                    stop_dumping(pids[name][0], dump)
+                    dump.replace(cdir / f"{name}.json")
+                    pids[name] = start_anvil(
+                        name, ports[name], chain.chain_id, ddir, cdir / f"{name}.json"
+                    )
+                    _check_head(name, urls[name], heads[name])
                 shutil.copyfile(ddir / LEDGER_FILE, cdir / LEDGER_FILE)
                 shutil.copyfile(ddir / SUMMARY_FILE, cdir / SUMMARY_FILE)
                 # meta.json last: its presence marks a complete cache entry.
