@@ -293,6 +293,11 @@ def start_anvil(
 ) -> tuple[int, Path]:
     log_path = data_dir / f"anvil-{chain}.log"
     cmd = [str(anvil_binary()), *anvil_args(port, chain_id, load_state, dump_state)]
+    # anvil keeps block states it moves out of memory under ~/.foundry/anvil/tmp and leaves
+    # them there when stopped: a HOME inside the devnet's directory keeps them with the devnet
+    # (removed by `down`) instead of filling the user's disk across runs.
+    home = data_dir / "anvil-home"
+    home.mkdir(exist_ok=True)
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             cmd,
@@ -301,6 +306,7 @@ def start_anvil(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=data_dir,
+            env={**os.environ, "HOME": str(home)},
         )
     _CHILDREN[proc.pid] = proc
     (data_dir / f"anvil-{chain}.pid").write_text(f"{proc.pid}\n")
@@ -687,6 +693,8 @@ def devnet_down(data_dir: str | os.PathLike[str], log: Log | None = None) -> lis
             stopped.append(name)
             say(f"stopped {name} (pid {c.pid})")
         (ddir / f"anvil-{name}.pid").unlink(missing_ok=True)
+    # the nodes' spilled block states (see start_anvil): the cache holds what a restart needs
+    shutil.rmtree(ddir / "anvil-home", ignore_errors=True)
     state.running = False
     write_json(state.to_json(), ddir / STATE_FILE)
     return stopped
