@@ -34,5 +34,8 @@ def devnet_for_test(name: str, data_dir: Path, *, scale: float = TEST_SCALE) -> 
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
             mp.setenv(k, v)
-        with running_devnet(DEVNET_CONFIG, data_dir, seed=7, scale=scale, rpc_env=env) as state:
+        # no state cache: a test devnet lives in a fresh directory and is never restored
+        with running_devnet(
+            DEVNET_CONFIG, data_dir, seed=7, scale=scale, rpc_env=env, use_cache=False
+        ) as state:
             yield state
