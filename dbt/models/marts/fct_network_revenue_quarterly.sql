@@ -94,24 +94,7 @@ select
     token,
     token_symbol,
     decimals,
-    fees_raw,
-    supply_side_revenue_raw,
-    fees_raw - supply_side_revenue_raw as revenue_raw,
-    protocol_revenue_raw,
-    holders_revenue_raw,
-    {% for l in labels %}
-    {{ to_token_amount(l ~ '_raw', 'decimals') }} as {{ l }},
-    {% if l == 'supply_side_revenue' %}
-    {{ to_token_amount('fees_raw - supply_side_revenue_raw', 'decimals') }} as revenue,
-    {% endif %}
-    {% endfor %}
-    {% for l in labels %}
-    case when unpriced_row_count = 0 then {{ l }}_usd_priced end as {{ l }}_usd,
-    {% if l == 'supply_side_revenue' %}
-    case when unpriced_row_count = 0
-        then fees_usd_priced - supply_side_revenue_usd_priced end as revenue_usd,
-    {% endif %}
-    {% endfor %}
+    {{ revenue_figure_columns(labels) }}
     event_count,
     labelled_row_count,
     unpriced_row_count,
