@@ -9,6 +9,7 @@ Steps, each leaving the file consistent for the next:
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from warehouse.audit import AuditResult, run_audit
 from warehouse.audit.manifest import write_manifests
 from warehouse.audit.run import ReaderFactory, create_audit_tables
 from warehouse.closing import Restatement, detect_restatements, ensure_closing_tables
-from warehouse.dbt_run import DbtNodeResult, DbtResult, run_dbt_build
+from warehouse.dbt_run import DBT_DIR, DbtNodeResult, DbtResult, run_dbt_build
 from warehouse.lake import Lake
 from warehouse.prices import load_user_prices
 from warehouse.raw import create_raw_views, inventory
@@ -35,6 +36,8 @@ create table if not exists audit.builds (
     config_path varchar not null, lake_root varchar not null, prices_csv varchar,
     lake_file_count integer, audit_ran boolean not null, dbt_success boolean,
     quarters_failing integer, restatements_recorded integer);
+alter table audit.builds add column if not exists inputs_fingerprint varchar;
+alter table audit.builds add column if not exists full_refresh boolean;
 create or replace table audit.dbt_results (
     build_id varchar not null, unique_id varchar not null, resource_type varchar not null,
     status varchar not null, failures bigint, message varchar);
@@ -114,27 +117,50 @@ def audit_warehouse(
         return run_audit(con, config, lake, reader_factory)
 
 
+def inputs_fingerprint(config: Config) -> str:
+    """What decides the incremental marts besides their lake files and prices: the config
+    (networks, tokens, revenue rules) and the dbt project itself. A change means a full refresh.
+    """
+    h = hashlib.sha256(config.model_dump_json().encode())
+    for sub in ("models", "macros", "tests"):
+        for f in sorted((DBT_DIR / sub).rglob("*")):
+            if f.is_file():
+                h.update(f.relative_to(DBT_DIR).as_posix().encode() + b"\0" + f.read_bytes())
+    h.update((DBT_DIR / "dbt_project.yml").read_bytes())
+    return h.hexdigest()
+
+
 def start_build(
     db_path: str | Path,
     config_path: str | Path,
     lake: Lake,
     *,
+    config: Config,
     prices_csv: str | Path | None,
     lake_file_count: int,
     audit_ran: bool,
-) -> str:
-    """Record a build in audit.builds (after prepare_inputs) and return its id."""
+) -> tuple[str, bool]:
+    """Record a build in audit.builds (after prepare_inputs); return its id and whether dbt
+    must rebuild the incremental marts from scratch (`--full-refresh`): when no earlier build
+    succeeded with the same config and dbt project (inputs_fingerprint)."""
     build_id = uuid.uuid4().hex[:12]
+    fingerprint = inputs_fingerprint(config)
     with duckdb.connect(str(Path(db_path).resolve())) as con:
+        last = con.execute(
+            "select inputs_fingerprint from audit.builds where dbt_success "
+            "order by finished_at desc limit 1"
+        ).fetchone()
+        full_refresh = last is None or last[0] != fingerprint
         con.execute(
             "insert into audit.builds (build_id, started_at, config_path, lake_root, "
-            "prices_csv, lake_file_count, audit_ran) values (?, ?, ?, ?, ?, ?, ?)",
+            "prices_csv, lake_file_count, audit_ran, inputs_fingerprint, full_refresh) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [build_id, datetime.now(UTC).replace(tzinfo=None), str(Path(config_path).resolve()),
              str(lake.root.resolve()),
              None if prices_csv is None else str(Path(prices_csv).resolve()), lake_file_count,
-             audit_ran],
+             audit_ran, fingerprint, full_refresh],
         )
-    return build_id
+    return build_id, full_refresh
 
 
 def finish_build(
@@ -190,10 +216,11 @@ def build_warehouse(
     lake = Lake(lake_root)
     db = Path(db_path).resolve()
     n_files = prepare_inputs(config, lake, db, prices_csv=prices_csv)
-    build_id = start_build(db, config_path, lake, prices_csv=prices_csv,
-                           lake_file_count=n_files, audit_ran=audit)
+    build_id, full_refresh = start_build(db, config_path, lake, config=config,
+                                         prices_csv=prices_csv, lake_file_count=n_files,
+                                         audit_ran=audit)
     audit_result = audit_warehouse(config, lake, db, reader_factory) if audit else None
-    dbt = run_dbt_build(db, db.parent / "dbt_work")
+    dbt = run_dbt_build(db, db.parent / "dbt_work", full_refresh=full_refresh)
     result = finish_build(db, build_id, dbt.nodes, success=dbt.success, error=dbt.error,
                           audit_dir=audit_dir)
     result.audit = audit_result

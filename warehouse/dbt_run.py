@@ -50,8 +50,13 @@ class DbtResult:
         return [n for n in self.nodes if n.status in ("fail", "error")]
 
 
-def run_dbt_build(db_path: Path, work_dir: Path, select: list[str] | None = None) -> DbtResult:
+def run_dbt_build(
+    db_path: Path, work_dir: Path, select: list[str] | None = None, *, full_refresh: bool = False
+) -> DbtResult:
     """`dbt build` in a child process; target and log paths live beside the warehouse file.
+
+    Incremental models (fct_revenue_events) only process changed lake files unless
+    `full_refresh` (the caller decides: warehouse.build.start_build).
 
     A child process, not dbtRunner in-process: dbt-duckdb keeps its DuckDB connection open
     for the life of the process, which would lock the file against the audit, closing and
@@ -77,6 +82,8 @@ def run_dbt_build(db_path: Path, work_dir: Path, select: list[str] | None = None
     ]
     if select:
         args += ["--select", *select]
+    if full_refresh:
+        args.append("--full-refresh")
     proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     nodes = node_results(results_file)
     error = None

@@ -98,17 +98,19 @@ def warehouse_dbt(
     config = network_config.load()
     db = Path(warehouse.db_path).resolve()
     n_files = prepare_inputs(config, lake.lake(), db, prices_csv=warehouse.prices_csv)
-    build_id = start_build(
+    build_id, full_refresh = start_build(
         db,
         network_config.path,
         lake.lake(),
+        config=config,
         prices_csv=warehouse.prices_csv,
         lake_file_count=n_files,
         audit_ran=False,
     )
     # dbt's profile reads the warehouse path from this variable (dbt/profiles.yml)
     os.environ["DEPINREV_WAREHOUSE"] = str(db)
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    args = ["build", "--full-refresh"] if full_refresh else ["build"]
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
     yield from invocation.stream()
     results = node_results(invocation.target_path / "run_results.json")
     build = finish_build(db, build_id, results, success=invocation.is_successful())

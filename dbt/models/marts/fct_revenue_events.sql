@@ -1,5 +1,21 @@
+-- Incremental by lake file: a run inserts the rows of the files not in the table yet, after
+-- the pre-hook has deleted the stale ones (see macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_stale_revenue_partitions() }}"
+) }}
+
 with labelled as (
     select * from {{ ref('int_revenue_events_labelled') }}
+    {% if is_incremental() %}
+    where lake_file not in (select distinct lake_file from {{ this }})
+    {% endif %}
+),
+
+files as (
+    select path, sha256 from {{ source('audit', 'lake_files') }}
 ),
 
 tokens as (
@@ -40,8 +56,10 @@ enriched as (
         prices.price_usd,
         coalesce(prices.price_source, 'missing') as price_source,
         labelled.amount_overflow,
-        labelled.lake_file
+        labelled.lake_file,
+        files.sha256 as lake_file_sha256
     from labelled
+    inner join files on labelled.lake_file = files.path
     inner join tokens on labelled.token = tokens.token
     left join prices
         on labelled.token = prices.token
