@@ -152,8 +152,14 @@ class Lake:
         base = self.root / dataset
         if not base.is_dir():
             return []
+        # Only the asked-for directories are listed: a write checks its own directory for
+        # overlaps, and must not list the whole lake to do so.
+        pattern = (
+            f"network={'*' if network is None else network}/"
+            f"chain_id={'*' if chain_id is None else chain_id}/*.parquet"
+        )
         out: list[ChunkFile] = []
-        for path in base.glob("network=*/chain_id=*/*.parquet"):
+        for path in base.glob(pattern):
             m = _FILE_RE.match(path.name)
             if m is None:
                 continue
