@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import json
 import os
@@ -359,9 +360,11 @@ def _reap(pid: int) -> None:
 # --- cache -----------------------------------------------------------------------------------
 
 
-def cache_key(config_path: Path, seed: int, scale: float) -> str:
+def cache_key(config_path: Path, seed: int, scale: float, keep_history: bool = True) -> str:
     h = hashlib.sha256()
     h.update(json.dumps({"seed": seed, "scale": scale, "version": SIM_VERSION}).encode())
+    if not keep_history:
+        h.update(b"latest-state-only")
     here = Path(__file__).resolve().parent
     for name in SIM_SOURCES:
         h.update(name.encode() + b"\0" + (here / name).read_bytes())
@@ -374,6 +377,18 @@ def cache_key(config_path: Path, seed: int, scale: float) -> str:
     h.update(" ".join(anvil_args(0, 0, None)).encode())
     h.update(str(anvil_binary().stat().st_size).encode())
     return h.hexdigest()[:20]
+
+
+def dump_latest_state(url: str, path: Path) -> None:
+    """The chain's latest state (anvil_dumpState) as the plain JSON --load-state reads."""
+    with Rpc(url) as rpc:
+        raw = rpc.call("anvil_dumpState")
+    data = bytes.fromhex(raw.removeprefix("0x"))
+    if data[:2] == b"\x1f\x8b":  # anvil returns gzip; --load-state wants the plain JSON
+        data = gzip.decompress(data)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def stop_dumping(pid: int, path: Path) -> None:
@@ -522,12 +537,20 @@ def devnet_up(
     *,
     write_addresses: bool = False,
     reuse_running: bool = False,
+    keep_history: bool = True,
     log: Log | None = None,
 ) -> DevnetState:
     """Start one anvil per configured chain, deploy, replay 2025 (or load it from the cache).
 
     With `reuse_running`, a devnet already running from `data_dir` with the same history
     (same cache key: config, seed, scale, code) is returned as it is instead of refused.
+
+    `keep_history=False` caches only each chain's latest state (anvil_dumpState) and keeps the
+    replayed chains running instead of restarting them from their dumps. For big chains (the
+    bench): anvil's dump with every block's state grows with blocks x state (over 11 GB for
+    the bench chain) and stalls the node while it writes. A chain restored from such a cache
+    cannot answer eth_call at past blocks, so the audit cannot reconcile on it; the run that
+    replayed can.
     """
     say = log or _say_nothing
     t_start = time.monotonic()
@@ -548,7 +571,7 @@ def devnet_up(
     if old is not None and old.running and any(pid_alive(c.pid) for c in old.chains.values()):
         if (
             reuse_running
-            and old.cache_key == cache_key(cfg_path, seed, scale)
+            and old.cache_key == cache_key(cfg_path, seed, scale, keep_history)
             and all(pid_alive(c.pid) for c in old.chains.values())
         ):
             say(f"reusing the devnet already running from {ddir}")
@@ -562,7 +585,7 @@ def devnet_up(
     for name, chain in config.chains.items():
         check_port_free(ports[name], name, chain.chain_id, urls[name])
 
-    key = cache_key(cfg_path, seed, scale)
+    key = cache_key(cfg_path, seed, scale, keep_history)
     cdir = ddir / "cache" / key
     cached = use_cache and (cdir / "meta.json").exists()
     pids: dict[str, tuple[int, Path]] = {}
@@ -571,7 +594,7 @@ def devnet_up(
             cdir.mkdir(parents=True, exist_ok=True)
         for name, chain in config.chains.items():
             load = cdir / f"{name}.json" if cached else None
-            dump = cdir / f"{name}.dump.json" if use_cache and not cached else None
+            dump = cdir / f"{name}.dump.json" if use_cache and not cached and keep_history else None
             pids[name] = start_anvil(name, ports[name], chain.chain_id, ddir, load, dump)
             say(
                 f"started anvil for {name} (chain {chain.chain_id}) on {urls[name]}, "
@@ -599,7 +622,10 @@ def devnet_up(
                 with Rpc(urls[name]) as rpc:
                     blk = rpc.call("eth_getBlockByNumber", "latest", False)
                     heads[name] = {"number": int(blk["number"], 16), "hash": blk["hash"]}
-            if use_cache:
+            if use_cache and not keep_history:
+                for name in config.chains:
+                    dump_latest_state(urls[name], cdir / f"{name}.json")
+            elif use_cache:
                 # Restart each chain from its own dump: the cache is then proven to restore the
                 # same chain (head hash checked) before it is trusted by a later `up`.
                 for name, chain in config.chains.items():
@@ -610,6 +636,7 @@ def devnet_up(
                         name, ports[name], chain.chain_id, ddir, cdir / f"{name}.json"
                     )
                     _check_head(name, urls[name], heads[name])
+            if use_cache:
                 shutil.copyfile(ddir / LEDGER_FILE, cdir / LEDGER_FILE)
                 shutil.copyfile(ddir / SUMMARY_FILE, cdir / SUMMARY_FILE)
                 # meta.json last: its presence marks a complete cache entry.
