@@ -15,6 +15,7 @@ from indexers.cosmos.extract import index_chain as index_cosmos_chain
 from indexers.evm.extract import connect as connect_evm
 from indexers.evm.extract import index_chain as index_evm_chain
 from indexers.evm.rpc import RpcError
+from indexers.memory import bound_heap_growth
 from indexers.solana.extract import FINALIZED
 from indexers.solana.extract import connect as connect_solana
 from indexers.solana.extract import index_chain as index_solana_chain
@@ -71,6 +72,7 @@ def index_chain(
     progress: ProgressFn | None = None,
 ) -> ChainReport:
     """Index one chain of a network with the reader of the chain's kind."""
+    bound_heap_growth()
     reader = READERS[config.any_chain(chain_name).kind]
     return reader(
         config,

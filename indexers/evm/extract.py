@@ -410,8 +410,8 @@ def _run_jobs(
         raise AssertionError("unreachable")
 
     with ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="write") as writer:
-        # One chunk queued beyond the busy workers: a dense chunk holds tens of MB of response
+        # No chunk queued beyond the busy workers: a dense chunk holds tens of MB of response
         # bodies and Arrow tables, and peak memory scales with the chunks in flight.
         yield from run_bounded(
-            run, (replace(job, writer=writer) for job in jobs), workers, workers + 1
+            run, (replace(job, writer=writer) for job in jobs), workers, workers
         )
