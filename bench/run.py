@@ -47,6 +47,21 @@ class Run:
     result: dict[str, Any]
     rss: int  # bytes
     wall: float
+    cpu: float = 0.0  # the measured process's user + system seconds
+    node_cpu: float = 0.0  # the anvil nodes' user + system seconds meanwhile
+
+
+# The devnet's anvil processes, whose CPU time each measurement also reads (set by main).
+NODE_PIDS: list[int] = []
+
+
+def node_cpu_seconds() -> float:
+    """User + system CPU seconds the anvil nodes have used so far (/proc/<pid>/stat)."""
+    total = 0
+    for pid in NODE_PIDS:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -64,6 +79,14 @@ class Series:
     def wall(self) -> float:
         return statistics.median(r.wall for r in self.runs)
 
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs)
+
+    @property
+    def node_cpu(self) -> float:
+        return statistics.median(r.node_cpu for r in self.runs)
+
 
 def say(msg: str) -> None:
     print(msg, flush=True)
@@ -75,19 +98,23 @@ def measure(cmd: list[str], spec: dict[str, Any], name: str) -> Run:
     spec_path.write_text(json.dumps(spec))
     log_path = CACHE / f"log-{name}.txt"
     t0 = time.perf_counter()
+    n0 = node_cpu_seconds()
     with log_path.open("w") as log:
         launcher = [sys.executable, "-S", str(REPO / "bench" / "launch.py")]
         proc = subprocess.run(
             [*launcher, *cmd, str(spec_path)], stdout=subprocess.PIPE, stderr=log, check=False
         )
     wall = time.perf_counter() - t0
+    node = node_cpu_seconds() - n0
     out = proc.stdout.decode()
     lines = [ln for ln in out.splitlines() if ln.startswith("BENCH-RESULT ")]
     rss = [int(ln.split()[1]) for ln in out.splitlines() if ln.startswith("BENCH-RSS ")]
     if proc.returncode != 0 or not lines or not rss:
         tail = log_path.read_text()[-3000:]
         raise RuntimeError(f"{name} failed ({proc.returncode}):\n{out[-2000:]}\n{tail}")
-    return Run(json.loads(lines[-1].removeprefix("BENCH-RESULT ")), rss[-1], wall)
+    cpu = [float(ln.split()[1]) for ln in out.splitlines() if ln.startswith("BENCH-CPU ")]
+    result = json.loads(lines[-1].removeprefix("BENCH-RESULT "))
+    return Run(result, rss[-1], wall, cpu[-1] if cpu else 0.0, node)
 
 
 def py_worker(kind: str) -> list[str]:
@@ -225,6 +252,7 @@ def main() -> None:
         CONFIG, data, seed=7, scale=args.scale, use_cache=True, keep_history=False, log=say
     )
     say(f"devnet ready ({state.source}) in {time.perf_counter() - t0:.1f}s")
+    NODE_PIDS[:] = [c.pid for c in state.chains.values() if c.pid is not None]
     try:
         results = _bench(args, only, load_config(CONFIG), state, cryo_py)
     finally:
@@ -330,11 +358,12 @@ def _report(args: argparse.Namespace, res: dict[str, Any]) -> None:
         ser = s[key]
         rows.append(
             f"| {label} | {int(ser.med('logs')):,} | {ser.med('seconds'):.2f} | {fmt_rate(r)} "
-            f"| {mib(ser.rss)} | {ser.wall:.1f} |"
+            f"| {mib(ser.rss)} | {ser.wall:.1f} | {ser.cpu:.1f} | {ser.node_cpu:.1f} |"
         )
     lines += [
-        "| measure | logs | seconds (median) | logs/s | peak RSS | process wall s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| measure | logs | seconds (median) | logs/s | peak RSS | process wall s "
+        "| process CPU s | anvil CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
     ]
     ratios = []
@@ -343,6 +372,15 @@ def _report(args: argparse.Namespace, res: dict[str, Any]) -> None:
         ratios.append(f"depinrev / cryo = **{dep / cryo:.2f}** (target >= 1.0)")
     if dep and ceil:
         ratios.append(f"depinrev / raw ceiling = **{dep / ceil:.2f}** (target >= 0.6)")
+        cores = os.cpu_count() or 1
+        d, c = s["depinrev"], s["ceiling"]
+        ratios.append(
+            f"CPU accounting (the tool and anvil share {cores} cores): the ceiling run used "
+            f"{c.cpu:.1f} s of its own CPU and {c.node_cpu:.1f} s of anvil's; depinrev used "
+            f"{d.cpu:.1f} s and {d.node_cpu:.1f} s, so its wall time cannot fall below "
+            f"({d.cpu:.1f} + {d.node_cpu:.1f}) / {cores} = {(d.cpu + d.node_cpu) / cores:.1f} s "
+            f"(process wall {d.wall:.1f} s) unless it spends less CPU"
+        )
     if s["warehouse"].runs:
         w = s["warehouse"]
         ratios.append(
