@@ -34,8 +34,9 @@ AUDIT_KEY = dg.AssetKey(["audit", "chain_audit"])
 
 
 class Translator(DagsterDbtTranslator):
-    """raw.<dataset> is the lake dataset; audit.* the chain audit; config.<table> a table
-    flattened from the network YAML (loaded by the audit and the build before dbt runs)."""
+    """raw.<dataset> is the lake dataset; audit.quarter_audits the chain audit, audit.lake_files
+    the lake inventory; config.<table> a table flattened from the network YAML (loaded by the
+    audit and the build before dbt runs)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -44,7 +45,9 @@ class Translator(DagsterDbtTranslator):
             if schema == "raw":
                 return dg.AssetKey(["lake", name])
             if schema == "audit":
-                return AUDIT_KEY
+                # quarter_audits is the chain audit's output; lake_files, the lake inventory
+                # every build writes before dbt runs, is an input of its own.
+                return AUDIT_KEY if name == "quarter_audits" else dg.AssetKey(["audit", name])
             if schema == "config":
                 return dg.AssetKey(["config", name])
         return dg.AssetKey(["warehouse", dbt_resource_props["name"]])
