@@ -331,6 +331,13 @@ def _bench(
         spec = {"config": str(CONFIG), "lake": str(slake), "db": str(sdb)}
         synth["build"] = measure(py_worker("warehouse"), spec, "synth-warehouse")
         say(f"synthetic warehouse build: {synth['build'].result['seconds']:.1f}s")
+        # Incremental builds on that warehouse: nothing changed, then one file changed.
+        synth["again"] = measure(py_worker("warehouse"), {**spec, "fresh": False}, "synth-again")
+        say(f"incremental rebuild, no change: {synth['again'].result['seconds']:.1f}s")
+        touched = {"lake": str(slake), "dataset": "lease_payments"}
+        synth["touched"] = measure(py_worker("touch"), touched, "synth-touch")
+        synth["one"] = measure(py_worker("warehouse"), {**spec, "fresh": False}, "synth-one")
+        say(f"incremental rebuild, one file changed: {synth['one'].result['seconds']:.1f}s")
         synth["query"] = measure(py_worker("query"), {"db": str(sdb)}, "synth-query")
         say(f"synthetic query: {synth['query'].result['seconds'] * 1000:.0f} ms")
     return {"series": series, "mem": mem, "synth": synth, "plan": p, "state": state}
@@ -411,6 +418,13 @@ def _report(args: argparse.Namespace, res: dict[str, Any]) -> None:
             f"synthetic {synth['write'].result['rows']:,}-event lake: warehouse build "
             f"{b.result['seconds']:.1f} s (ok={b.result['ok']}, peak RSS {mib(b.rss)}), "
             f"quarterly query {synth['query'].result['seconds'] * 1000:.0f} ms"
+        )
+        ratios.append(
+            f"incremental builds of that warehouse: nothing changed "
+            f"{synth['again'].result['seconds']:.1f} s, one lake file changed "
+            f"({synth['touched'].result['rows']:,} rows of "
+            f"`{synth['touched'].result['file']}`) {synth['one'].result['seconds']:.1f} s, "
+            f"against {b.result['seconds']:.1f} s from scratch"
         )
     text = "\n".join(lines + [""] + [f"- {r}" for r in ratios])
     say("\n" + text)

@@ -11,7 +11,9 @@ parent reads the process's peak RSS with wait4(2). Kinds:
 - `warehouse`: `warehouse.build.build_warehouse` (dbt build + audit) on a lake;
 - `query`: the audited quarterly-revenue table read from the DuckDB file;
 - `synth`: write a synthetic lake of N revenue events with `Lake.write_chunk` (for the
-  warehouse scaling run).
+  warehouse scaling run);
+- `touch`: change one amount in one lake file (one changed partition for an incremental
+  build).
 """
 
 from __future__ import annotations
@@ -120,9 +122,10 @@ def warehouse(spec: dict[str, Any]) -> dict[str, Any]:
     from warehouse.build import build_warehouse
 
     db = Path(spec["db"])
-    for p in [db, db.with_suffix(".duckdb.wal")]:
-        p.unlink(missing_ok=True)
-    shutil.rmtree(db.parent / "dbt_work", ignore_errors=True)
+    if spec.get("fresh", True):  # else an incremental build on the warehouse already there
+        for p in [db, db.with_suffix(".duckdb.wal")]:
+            p.unlink(missing_ok=True)
+        shutil.rmtree(db.parent / "dbt_work", ignore_errors=True)
     t0 = time.perf_counter()
     res = build_warehouse(spec["config"], spec["lake"], db, audit=bool(spec.get("audit", True)))
     secs = time.perf_counter() - t0
@@ -150,6 +153,29 @@ def query(spec: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": times[len(times) // 2], "first_seconds": times[0], "rows": len(rows)}
 
 
+def touch(spec: dict[str, Any]) -> dict[str, Any]:
+    """Change one amount in the first lake file of `dataset` holding rows (a re-indexed chunk,
+    as after a reorg), so the next incremental build has exactly one changed partition."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from warehouse.lake import Lake
+
+    lake = Lake(spec["lake"])
+    for c in lake.chunk_files(spec["dataset"]):
+        t = pq.read_table(c.path)
+        if t.num_rows:
+            strs = t.column("amount_str").to_pylist()
+            strs[0] = str(int(strs[0]) + 1)
+            i = t.schema.get_field_index("amount_str")
+            t = t.set_column(i, t.schema.field(i), pa.array(strs, pa.string()))
+            i = t.schema.get_field_index("amount")
+            t = t.set_column(i, t.schema.field(i), pa.array(strs).cast(t.schema.field(i).type))
+            lake.write_chunk(c.dataset, c.network, c.chain_id, c.start, c.end, t)
+            return {"file": str(c.path.relative_to(lake.root)), "rows": t.num_rows}
+    raise SystemExit(f"no {spec['dataset']} file with rows in {spec['lake']}")
+
+
 def synth(spec: dict[str, Any]) -> dict[str, Any]:
     """A lake of `events` valid revenue rows in the lake's exact schemas, plus blocks files.
 
@@ -169,6 +195,7 @@ KINDS = {
     "warehouse": warehouse,
     "query": query,
     "synth": synth,
+    "touch": touch,
 }
 
 
