@@ -59,8 +59,10 @@ enriched as (
         labelled.lake_file,
         files.sha256 as lake_file_sha256
     from labelled
-    inner join files on labelled.lake_file = files.path
-    inner join tokens on labelled.token = tokens.token
+    -- Left joins: a row is never dropped here; one without its file's hash or a configured
+    -- token fails the not_null tests of lake_file_sha256, token_symbol and decimals instead.
+    left join files on labelled.lake_file = files.path
+    left join tokens on labelled.token = tokens.token
     left join prices
         on labelled.token = prices.token
         and cast(labelled.block_time as date) = prices.price_date
