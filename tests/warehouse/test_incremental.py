@@ -11,8 +11,10 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pyarrow.parquet as pq
 import yaml
 
 from tests.warehouse.conftest import CONFIG_PATH, Built
@@ -21,7 +23,7 @@ from warehouse.build import BuildResult, build_warehouse
 from warehouse.lake import Lake
 
 
-def _one(db: Path, sql: str, params: list[object] | None = None) -> tuple:  # type: ignore[type-arg]
+def _one(db: Path, sql: str, params: list[object] | None = None) -> tuple[Any, ...]:
     with duckdb.connect(str(db), read_only=True) as con:
         row = con.execute(sql, params or []).fetchone()
     assert row is not None
@@ -63,11 +65,11 @@ def test_only_changed_files_and_repriced_days_are_rebuilt(built: Built, tmp_path
     def build(config: Path = CONFIG_PATH) -> BuildResult:
         return build_warehouse(config, lake_root, db, prices_csv=prices, reader_factory=reader)
 
-    # Three files: an unrelated one (its marker must survive), a file with a row priced by a
-    # feed on some day (that day gets a user price below: its marker must go), and the ionet
-    # burn file altered below.
-    unrelated = str(_one(db, "select min(lake_file) from marts.fct_revenue_events "
-                             "where network = 'render-devnet'")[0])
+    # Four files: an unrelated one (its marker must survive), a file with a row priced by a
+    # feed on some day (that day gets a user price below: its marker must go), the ionet burn
+    # file altered below, and a file removed from the lake (its rows must leave).
+    unrelated, removed = _one(db, "select min(lake_file), max(lake_file) "
+                                  "from marts.fct_revenue_events where network = 'render-devnet'")
     repriced, token, day = _one(db, "select lake_file, token, block_date "
                                     "from marts.fct_revenue_events "
                                     "where price_source = 'onchain_feed' and token <> 'rndr-dev' "
@@ -80,6 +82,8 @@ def test_only_changed_files_and_repriced_days_are_rebuilt(built: Built, tmp_path
     altered = next(c for c in burns if c.start == start).path.relative_to(lake_root).as_posix()
     with prices.open("a") as f:
         f.write(f"{day.isoformat()},{token},123.25\n")
+    assert len({unrelated, removed, repriced, altered}) == 4
+    (lake_root / removed).unlink()
 
     res = build()
     assert res.dbt.success, res.problems()
@@ -102,14 +106,8 @@ def test_only_changed_files_and_repriced_days_are_rebuilt(built: Built, tmp_path
                      "audit.lake_files f on f.path = e.lake_file "
                      "where f.sha256 is distinct from e.lake_file_sha256")[0]
     assert stale == 0
-
-    # a removed file's rows leave the mart
-    victim = Lake(lake_root).root / unrelated
-    victim.unlink()
-    res = build()
-    assert _last_build(db) == (False, res.dbt.success)
     assert _one(db, "select count(*) from marts.fct_revenue_events where lake_file = ?",
-                [unrelated])[0] == 0
+                [removed])[0] == 0
 
     # a config change (here a display name) rebuilds everything: the marker is gone
     shutil.copytree(built.lake, lake_root, dirs_exist_ok=True)
@@ -120,12 +118,11 @@ def test_only_changed_files_and_repriced_days_are_rebuilt(built: Built, tmp_path
     other = tmp_path / "networks.yaml"
     other.write_text(yaml.safe_dump(raw, sort_keys=False))
     res = build(other)
-    assert _last_build(db) == (True, res.dbt.success)
+    assert res.dbt.success, res.problems()
+    assert _last_build(db) == (True, True)
     assert _one(db, "select count(*) from marts.fct_revenue_events "
                     "where block_hash <> lower(block_hash)")[0] == 0
 
 
 def _first_block(lake_root: Path, rel: str) -> int:
-    import pyarrow.parquet as pq
-
     return int(pq.read_table(lake_root / rel, columns=["block_number"]).column(0)[0].as_py())
