@@ -11,9 +11,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tests.support.lake_edit import alter_first_amount, rewrite_amount
 from tests.warehouse.conftest import CONFIG_PATH, Built
 from tests.warehouse.synth import World
 from warehouse.audit import run_audit
@@ -163,32 +163,10 @@ def test_tamper_dropped_file_fails_coverage(built: Built, tmp_path: Path) -> Non
     assert "file missing" in issues
 
 
-def _alter_first_amount(lake_root: Path, dataset: str, network: str, delta: int) -> tuple[int, int]:
-    lake = Lake(lake_root)
-    for c in lake.chunk_files(dataset, network):
-        t = pq.read_table(c.path)
-        if t.num_rows:
-            old = int(t.column("amount_str")[0].as_py())
-            new = old + delta
-            strs = t.column("amount_str").to_pylist()
-            strs[0] = str(new)
-            decs = t.column("amount").to_pylist()
-            from decimal import Decimal
-
-            decs[0] = Decimal(new)
-            t = t.set_column(t.schema.get_field_index("amount_str"), "amount_str",
-                             pa.array(strs, pa.string()))
-            t = t.set_column(t.schema.get_field_index("amount"), "amount",
-                             pa.array(decs, pa.decimal128(38, 0)))
-            lake.write_chunk(dataset, network, c.chain_id, c.start, c.end, t)
-            return c.start, new
-    raise AssertionError("no rows to alter")
-
-
 def test_tamper_altered_amount_fails_reconciliation(built: Built, tmp_path: Path) -> None:
     lake_root = tmp_path / "lake"
     shutil.copytree(built.lake, lake_root)
-    _block, _ = _alter_first_amount(lake_root, "token_burns", "ionet-devnet", 12345)
+    alter_first_amount(lake_root, "token_burns", "ionet-devnet", 12345)
     with _prepare(tmp_path, built, lake_root) as con:
         res = run_audit(con, built.config, Lake(lake_root),
                         lambda ch: built.world.chain(ch.chain_id))
@@ -226,19 +204,7 @@ def test_rebuild_is_byte_identical_then_close_and_restate(built: Built, tmp_path
     lake = Lake(lake_root)
     target = next(c for c in lake.chunk_files("token_burns", "render-devnet")
                   if c.start >= first_q2 and pq.read_metadata(c.path).num_rows)
-    t = pq.read_table(target.path)
-    old = int(t.column("amount_str")[0].as_py())
-    from decimal import Decimal
-
-    strs = t.column("amount_str").to_pylist()
-    strs[0] = str(old + 19)
-    decs = t.column("amount").to_pylist()
-    decs[0] = Decimal(old + 19)
-    t = t.set_column(t.schema.get_field_index("amount_str"), "amount_str", pa.array(strs))
-    t = t.set_column(t.schema.get_field_index("amount"), "amount",
-                     pa.array(decs, pa.decimal128(38, 0)))
-    lake.write_chunk("token_burns", "render-devnet", target.chain_id, target.start,
-                     target.end, t)
+    rewrite_amount(target.path, 0, 19)
 
     changed = build_warehouse(CONFIG_PATH, lake_root, db, prices_csv=built.prices_csv,
                               reader_factory=reader)

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -40,6 +39,7 @@ import yaml
 from depinrev.config import Config, SourceKind, load_config
 from indexers.dispatch import index_network
 from tests.support.devnet import DEVNET_CONFIG, devnet_for_test
+from tests.support.lake_edit import rewrite_amount
 from warehouse.audit import AuditResult, run_audit
 from warehouse.build import BuildResult, build_warehouse
 from warehouse.closing import close_quarter
@@ -337,22 +337,6 @@ def test_dropped_chunk_file_fails_with_the_numbers(devnet: Devnet, tmp_path: Pat
     assert not others, [(q.quarter, q.issues) for q in others]
 
 
-def _rewrite_amount(path: Path, row: int, delta: int) -> tuple[int, int]:
-    """Rewrite a lake Parquet file with one amount changed (both amount and amount_str)."""
-    t = pq.read_table(path)
-    strs = t.column("amount_str").to_pylist()
-    old = int(strs[row])
-    strs[row] = str(old + delta)
-    decs = t.column("amount").to_pylist()
-    decs[row] = Decimal(old + delta)
-    t = t.set_column(t.schema.get_field_index("amount_str"), t.schema.field("amount_str"),
-                     pa.array(strs, pa.string()))
-    t = t.set_column(t.schema.get_field_index("amount"), t.schema.field("amount"),
-                     pa.array(decs, t.schema.field("amount").type))
-    pq.write_table(t, path)
-    return old, old + delta
-
-
 def test_altered_amount_fails_reconciliation_with_the_numbers(
     devnet: Devnet, tmp_path: Path
 ) -> None:
@@ -363,7 +347,7 @@ def test_altered_amount_fails_reconciliation_with_the_numbers(
                  if pq.read_metadata(c.path).num_rows)
     block = pq.read_table(chunk.path).column("block_number")[0].as_py()
     quarter = next(q for q, (lo, hi) in quarters.items() if lo <= block <= hi)
-    _rewrite_amount(chunk.path, 0, 12345)
+    rewrite_amount(chunk.path, 0, 12345)
 
     res = _audit_copy(devnet, lake_root, tmp_path)
     failing = [(q.network, q.quarter) for q in res.quarters if q.status == "fail"]
@@ -441,7 +425,7 @@ def test_close_then_changed_input_records_a_restatement(
     lake = Lake(rebuilt.lake)
     target = next(c for c in lake.chunk_files("token_burns", "render-devnet")
                   if c.start >= lo and c.end <= hi and pq.read_metadata(c.path).num_rows)
-    old, new = _rewrite_amount(target.path, 0, 19)
+    old, new = rewrite_amount(target.path, 0, 19)
     with duckdb.connect(str(rebuilt.db), read_only=True) as con:
         frozen = dict(con.execute(
             "select metric, value from audit.closed_figures where network = 'render-devnet' "

@@ -17,10 +17,9 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
+from tests.support.lake_edit import alter_first_amount
 from tests.warehouse.conftest import CONFIG_PATH, Built
-from tests.warehouse.test_build import _alter_first_amount
 from warehouse.build import BuildResult, build_warehouse
-from warehouse.lake import Lake
 
 
 def _one(db: Path, sql: str, params: list[object] | None = None) -> tuple[Any, ...]:
@@ -77,9 +76,8 @@ def test_only_changed_files_and_repriced_days_are_rebuilt(built: Built, tmp_path
     assert unrelated != repriced
     _mark(db, unrelated)
     _mark(db, repriced)
-    burns = Lake(lake_root).chunk_files("token_burns", "ionet-devnet")
-    start, new_amount = _alter_first_amount(lake_root, "token_burns", "ionet-devnet", 7)
-    altered = next(c for c in burns if c.start == start).path.relative_to(lake_root).as_posix()
+    chunk, new_amount = alter_first_amount(lake_root, "token_burns", "ionet-devnet", 7)
+    altered = chunk.path.relative_to(lake_root).as_posix()
     with prices.open("a") as f:
         f.write(f"{day.isoformat()},{token},123.25\n")
     assert len({unrelated, removed, repriced, altered}) == 4
