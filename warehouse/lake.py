@@ -124,6 +124,9 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
     return [n for n in schema.names if n not in unique_per_row and not n.endswith("_str")]
 
 
+_DICTIONARY_COLUMNS = {name: _dictionary_columns(s) for name, s in ALL_SCHEMAS.items()}
+
+
 class LakeError(RuntimeError):
     """The lake on disk is not in the shape the indexer wrote."""
 
@@ -198,7 +201,7 @@ class Lake:
         path = self.chunk_path(dataset, network, chain_id, start, end)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        pq.write_table(table, tmp, use_dictionary=_dictionary_columns(schema), **_WRITE_OPTS)
+        pq.write_table(table, tmp, use_dictionary=_DICTIONARY_COLUMNS[dataset], **_WRITE_OPTS)
         _fsync(tmp)
         os.replace(tmp, path)
         # A partial tail chunk, or a chunk from before a start-block change, is superseded.
