@@ -238,7 +238,7 @@ def main() -> None:
     only = set(args.only.split(",")) if args.only else {"a", "b", "c", "d", "e", "mem"}
 
     from depinrev.config import load_config
-    from depinrev.devnet import devnet_down, devnet_up
+    from devnet import devnet_down, devnet_up
 
     CACHE.mkdir(parents=True, exist_ok=True)
     os.environ.update({k: f"http://127.0.0.1:{p}" for k, p in PORTS.items()})

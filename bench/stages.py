@@ -28,9 +28,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from depinrev.config import SourceKind, load_config  # noqa: E402
+from depinrev.lake import Lake  # noqa: E402
 from indexers.evm.decode import decode_logs, normalize, parse_logs_body  # noqa: E402
 from indexers.evm.events import TRANSFER  # noqa: E402
-from warehouse.lake import Lake  # noqa: E402
 
 LOGS_PER_BLOCK = 180
 GENESIS = 1_735_689_600

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from depinrev.lake import ALL_SCHEMAS, BLOCKS_SCHEMA, Checkpoint, ChunkRecord, Lake
 from indexers.evm.decode import datasets_for, uint256_columns
-from warehouse.lake import ALL_SCHEMAS, BLOCKS_SCHEMA, Checkpoint, ChunkRecord, Lake
 
 YEAR_START = 1_735_689_600
 BLOCK_TIME = 12

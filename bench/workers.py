@@ -87,8 +87,8 @@ def ceiling(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def depinrev(spec: dict[str, Any]) -> dict[str, Any]:
+    from depinrev.lake import Lake
     from indexers.dispatch import index_network
-    from warehouse.lake import Lake
 
     cfg = _config(spec)
     lake_dir = Path(spec["lake"])
@@ -159,7 +159,7 @@ def touch(spec: dict[str, Any]) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from warehouse.lake import Lake
+    from depinrev.lake import Lake
 
     lake = Lake(spec["lake"])
     for c in lake.chunk_files(spec["dataset"]):

@@ -79,8 +79,8 @@ def _index(
     to_block: int | None,
     overwrite: bool,
 ) -> None:
+    from chains.transport import RpcUnavailable
     from indexers.dispatch import index_network
-    from indexers.evm.rpc import RpcUnavailable
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -211,7 +211,7 @@ def demo(
     """The local devnet demo: devnet up, index, build and audit, print the quarterly table."""
     import duckdb
 
-    from depinrev.devnet import DevnetError, devnet_up
+    from devnet import DevnetError, devnet_up
     from warehouse.build import build_warehouse
     from warehouse.reports import report
 
@@ -263,7 +263,7 @@ def ui(
     cfg_path = config or default_config_path()
     _load(cfg_path)
     if devnet:
-        from depinrev.devnet import DevnetError, devnet_up
+        from devnet import DevnetError, devnet_up
 
         try:
             devnet_up(cfg_path, data_dir / "devnet", reuse_running=True, log=console.print)
@@ -324,7 +324,7 @@ def backfill(
 
 
 def _mount() -> None:
-    from depinrev.devnet.commands import app as devnet_app
+    from devnet.commands import app as devnet_app
     from warehouse.commands import app as warehouse_app
 
     app.add_typer(devnet_app, name="devnet", help="Local anvil devnet: up, down, status.")

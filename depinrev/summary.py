@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from depinrev.config import Config
-from warehouse.lake import DATASETS
+from depinrev.lake import DATASETS
 
 # (dataset, amount column) pairs the summary totals.
 _AMOUNTS: list[tuple[str, str]] = [

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from depinrev.config import ConfigError
-from warehouse.lake import BLOCKS_SCHEMA, DATASETS, Checkpoint, ChunkRecord, Lake, ReorgRecord
+from depinrev.lake import BLOCKS_SCHEMA, DATASETS, Checkpoint, ChunkRecord, Lake, ReorgRecord
 
 T = TypeVar("T")
 R = TypeVar("R")

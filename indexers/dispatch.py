@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from chains.transport import RpcError
 from depinrev.config import Config, CosmosChainConfig, SolanaChainConfig
+from depinrev.lake import Lake
 from indexers.blocktime import BlockClock
 from indexers.chunked import ChainReport, IndexReport, ProgressFn
 from indexers.cosmos.extract import connect as connect_cosmos
@@ -14,12 +16,10 @@ from indexers.cosmos.extract import header_of
 from indexers.cosmos.extract import index_chain as index_cosmos_chain
 from indexers.evm.extract import connect as connect_evm
 from indexers.evm.extract import index_chain as index_evm_chain
-from indexers.evm.rpc import RpcError
 from indexers.memory import bound_heap_growth
 from indexers.solana.extract import FINALIZED
 from indexers.solana.extract import connect as connect_solana
 from indexers.solana.extract import index_chain as index_solana_chain
-from warehouse.lake import Lake
 
 # Solana leaves slots without a block; the clock reads the next produced one, at most this far.
 MAX_SKIPPED_SLOTS = 512

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import dagster as dg
 
 from depinrev.config import Config, load_config
-from warehouse.lake import Lake
+from depinrev.lake import Lake
 
 
 class NetworkConfigResource(dg.ConfigurableResource):

@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 
 from depinrev.config import Config, load_config
+from depinrev.lake import Lake
 from warehouse.audit import AuditResult, run_audit
 from warehouse.audit.manifest import write_manifests
 from warehouse.audit.run import ReaderFactory, create_audit_tables
 from warehouse.closing import Restatement, detect_restatements, ensure_closing_tables
 from warehouse.dbt_run import DBT_DIR, DbtNodeResult, DbtResult, run_dbt_build
-from warehouse.lake import Lake
 from warehouse.prices import load_user_prices
 from warehouse.raw import create_raw_views, inventory
 from warehouse.rules import load_config_tables

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.quarters import Quarter
+from depinrev.quarters import Quarter
 
 FIGURES: tuple[str, ...] = (
     "fees_raw", "supply_side_revenue_raw", "revenue_raw", "protocol_revenue_raw",

@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse.lake import ALL_SCHEMAS, ChunkFile, Lake, file_sha256
+from depinrev.lake import ALL_SCHEMAS, ChunkFile, Lake, file_sha256
 
 
 @dataclass(frozen=True)

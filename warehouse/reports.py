@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.quarters import Quarter
+from depinrev.quarters import Quarter
 
 REPORT_COLUMNS = (
     "network", "quarter", "token", "fees", "supply_side_revenue", "revenue", "protocol_revenue",

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chains.transport import JsonRpcClient, RpcError
 from depinrev.config import Config, ConfigError, CosmosChainConfig, SourceConfig, SourceKind
+from depinrev.lake import ChunkRecord, Lake
 from indexers.chunked import (
     ChainMismatch,
     ChainReport,
@@ -37,8 +39,6 @@ from indexers.chunked import (
 )
 from indexers.cosmos.akash import Classified, classify_block
 from indexers.cosmos.events import BlockEvents, decode_block_results
-from indexers.evm.rpc import JsonRpcClient, RpcError
-from warehouse.lake import ChunkRecord, Lake
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from depinrev.config import SourceConfig, SourceKind
+from depinrev.lake import AMOUNT, DATASETS
 from indexers.evm.events import EVENTS, ZERO_TOPIC, EventSpec
-from warehouse.lake import AMOUNT, DATASETS
 
 RAW_LOG_SCHEMA = pa.schema(
     [

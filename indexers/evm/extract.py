@@ -22,7 +22,9 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from chains.transport import JsonRpcClient, RangeTooLarge
 from depinrev.config import ChainConfig, Config, SourceConfig, SourceKind
+from depinrev.lake import BLOCKS_SCHEMA, Checkpoint, ChunkRecord, Lake, ReorgRecord
 from indexers.chunked import (
     ChainMismatch,
     ChainReport,
@@ -42,8 +44,6 @@ from indexers.evm.decode import (
     parse_logs_body,
 )
 from indexers.evm.events import EVENTS, TRANSFER, ZERO_TOPIC
-from indexers.evm.rpc import JsonRpcClient, RangeTooLarge
-from warehouse.lake import BLOCKS_SCHEMA, Checkpoint, ChunkRecord, Lake, ReorgRecord
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from chains.transport import JsonRpcClient, RpcError
 from depinrev.config import Config, ConfigError, SolanaChainConfig, SourceConfig, SourceKind
+from depinrev.lake import ChunkRecord, Lake
 from indexers.chunked import (
     ChainMismatch,
     ChainReport,
@@ -38,9 +40,7 @@ from indexers.chunked import (
     with_writer_lock,
     write_chunk,
 )
-from indexers.evm.rpc import JsonRpcClient, RpcError
 from indexers.solana.burns import Burn, burns_in
-from warehouse.lake import ChunkRecord, Lake
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ import dagster as dg
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from depinrev.lake import file_sha256
 from indexers.dispatch import chain_clock, index_chain
 from pipelines.ingest.checks import coverage_contiguous, range_indexed, rows_written_match
 from pipelines.ingest.partitions import day_window, network_day
 from pipelines.resources import LakeResource, NetworkConfigResource
-from warehouse.lake import file_sha256
 
 INGEST_DATASETS: dict[str, str] = {
     "lease_payments": "Lease escrow events: leases, deposits, withdrawals with take, refunds.",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pyarrow.parquet as pq
 
 from depinrev.config import Config
-from warehouse.lake import Lake
+from depinrev.lake import Lake
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from depinrev.quarters import Quarter
 from pipelines.ingest.assets import INGEST_DATASETS, lake_key
 from pipelines.resources import LakeResource, NetworkConfigResource, WarehouseResource
 from pipelines.warehouse.dbt_project import AUDIT_KEY, Translator, dbt_project
-from pipelines.warehouse.partitions import quarter_label, quarters
+from pipelines.warehouse.partitions import quarters
 from warehouse.build import audit_warehouse, finish_build, prepare_inputs, start_build
 from warehouse.dbt_run import node_results
 from warehouse.reports import report_rows
@@ -147,7 +148,7 @@ QUARTERLY_MART = dg.AssetKey(["warehouse", "fct_network_revenue_quarterly"])
 def quarter_audit(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    label = quarter_label(context.partition_key)
+    label = Quarter.from_key(context.partition_key).label
     db = Path(warehouse.db_path)
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
@@ -194,7 +195,7 @@ def quarter_audit(
 def quarterly_revenue(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    label = quarter_label(context.partition_key)
+    label = Quarter.from_key(context.partition_key).label
     db = Path(warehouse.db_path)
     with duckdb.connect(str(db), read_only=True) as con:
         rows = report_rows(con, quarter=label)

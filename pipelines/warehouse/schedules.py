@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from depinrev.quarters import Quarter
 from pipelines.ingest.schedules import ingest_job
 from pipelines.resources import WarehouseResource
 from pipelines.warehouse.assets import chain_audit, warehouse_dbt
@@ -60,11 +61,6 @@ def close_quarter_job() -> None:
     close_quarter_op()
 
 
-def previous_quarter(now: datetime) -> str:
-    q = (now.month - 1) // 3  # 0-based index of the current quarter
-    return f"{now.year}Q{q}" if q else f"{now.year - 1}Q4"
-
-
 @dg.schedule(
     name="quarterly_close",
     cron_schedule="0 6 15 1,4,7,10 *",
@@ -75,7 +71,7 @@ def previous_quarter(now: datetime) -> str:
 )
 def quarterly_close(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     when = context.scheduled_execution_time or datetime.now(UTC)
-    quarter = previous_quarter(when)
+    quarter = Quarter.of_date(when).previous().label
     return dg.RunRequest(
         run_key=f"close-{quarter}",
         run_config={"ops": {"close_quarter_op": {"config": {"quarter": quarter}}}},

@@ -12,8 +12,6 @@ import pytest
 
 from pipelines.ingest.partitions import day_window, network_day_key
 from pipelines.launcher import BackfillError, partition_keys
-from pipelines.warehouse.partitions import quarter_key, quarter_label
-from pipelines.warehouse.schedules import previous_quarter
 from tests.support.paths import REPO
 
 
@@ -48,20 +46,6 @@ def test_day_window_is_a_utc_day():
     start, end = day_window("2025-07-01")
     assert datetime.fromtimestamp(start, UTC) == datetime(2025, 7, 1, tzinfo=UTC)
     assert end - start == 86_400
-
-
-def test_quarter_keys_and_labels():
-    assert quarter_label("2025-07-01") == "2025Q3"
-    assert quarter_key("2025Q4") == "2025-10-01"
-    assert all(quarter_key(quarter_label(k)) == k
-               for k in ("2025-01-01", "2025-04-01", "2026-10-01"))
-    with pytest.raises(ValueError, match="not the first day of a quarter"):
-        quarter_label("2025-07-02")
-
-
-def test_previous_quarter_for_the_close_schedule():
-    assert previous_quarter(datetime(2025, 10, 15, tzinfo=UTC)) == "2025Q3"
-    assert previous_quarter(datetime(2026, 1, 15, tzinfo=UTC)) == "2025Q4"
 
 
 def test_backfill_partition_keys():

@@ -21,6 +21,7 @@ import yaml
 from dagster_dbt import DbtCliResource
 
 from depinrev.config import load_config
+from depinrev.lake import Lake
 from indexers.dispatch import index_network
 from pipelines.ingest.assets import COVERAGE_CHECK, PARTITION_CHECK, index_lake
 from pipelines.resources import LakeResource, NetworkConfigResource, WarehouseResource
@@ -33,7 +34,6 @@ from pipelines.warehouse.assets import (
 from pipelines.warehouse.dbt_project import dbt_project
 from tests.support.devnet import DEVNET_CONFIG
 from warehouse.build import build_warehouse
-from warehouse.lake import Lake
 
 pytestmark = pytest.mark.integration
 

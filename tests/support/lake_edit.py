@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse.lake import ChunkFile, Lake
+from depinrev.lake import ChunkFile, Lake
 
 
 def rewrite_amount(path: Path, row: int, delta: int) -> tuple[int, int]:

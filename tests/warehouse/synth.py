@@ -19,8 +19,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from depinrev.config import Config, SourceKind
+from depinrev.lake import ALL_SCHEMAS, Checkpoint, ChunkRecord, Lake
 from warehouse.audit.rpc import SELECTOR_BALANCE_OF, SELECTOR_TOTAL_SUPPLY, BlockHeader
-from warehouse.lake import ALL_SCHEMAS, Checkpoint, ChunkRecord, Lake
 
 T0 = 1735603200  # 2024-12-31 00:00 UTC
 BLOCK_SECONDS = 6 * 3600

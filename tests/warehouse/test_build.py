@@ -13,14 +13,14 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from depinrev.lake import Lake
+from depinrev.quarters import Quarter
 from tests.support.lake_edit import alter_first_amount, rewrite_amount
 from tests.warehouse.conftest import CONFIG_PATH, Built
 from tests.warehouse.synth import World
 from warehouse.audit import run_audit
 from warehouse.build import build_warehouse
 from warehouse.closing import close_quarter
-from warehouse.lake import Lake
-from warehouse.quarters import Quarter
 from warehouse.raw import create_raw_views, inventory
 from warehouse.reports import report, report_rows
 from warehouse.rules import apply_share, expand_rules, load_config_tables

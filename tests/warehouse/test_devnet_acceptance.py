@@ -37,6 +37,8 @@ import pytest
 import yaml
 
 from depinrev.config import Config, SourceKind, load_config
+from depinrev.lake import Lake
+from depinrev.quarters import Quarter
 from indexers.dispatch import index_network
 from tests.support.devnet import DEVNET_CONFIG, devnet_for_test
 from tests.support.lake_edit import rewrite_amount
@@ -44,8 +46,6 @@ from warehouse.audit import AuditResult, run_audit
 from warehouse.build import BuildResult, build_warehouse
 from warehouse.closing import close_quarter
 from warehouse.dbt_run import DBT_DIR
-from warehouse.lake import Lake
-from warehouse.quarters import Quarter
 from warehouse.raw import create_raw_views, inventory
 from warehouse.reports import report_rows
 from warehouse.rules import apply_share, expand_rules, load_config_tables

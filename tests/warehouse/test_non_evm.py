@@ -34,6 +34,7 @@ import pytest
 import yaml
 
 from depinrev.config import Config, bech32_encode, load_config
+from depinrev.lake import Lake
 from indexers.dispatch import index_network
 from pipelines.ingest.assets import PARTITION_CHECK, index_lake
 from pipelines.ingest.partitions import network_day_key
@@ -42,7 +43,6 @@ from tests.support.cosmos_node import CosmosNode, block_hash
 from tests.support.jsonrpc_server import JsonRpcServer
 from tests.support.solana_cluster import SolanaCluster, fake_hash
 from warehouse.build import BuildResult, audit_warehouse, build_warehouse, prepare_inputs
-from warehouse.lake import Lake
 from warehouse.rules import expand_rules, source_tokens
 
 MAINNET = Path(__file__).resolve().parents[2] / "config" / "networks.mainnet.yaml"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from depinrev.config import load_config
+from depinrev.quarters import Quarter, quarters_between
 from warehouse.audit.rpc import BlockHeader, block_clock
 from warehouse.closing import compare_figures
 from warehouse.prices import PriceFileError, read_price_csv
-from warehouse.quarters import Quarter, quarters_between
 from warehouse.rules import apply_share, expand_rules
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config" / "networks.devnet.yaml")

@@ -20,12 +20,12 @@ from typing import Any, Protocol
 
 import httpx
 
+from chains.transport import JsonRpcClient, RpcUnavailable
+from chains.transport import RpcError as ClientRpcError
 from depinrev.config import ChainConfig, CosmosChainConfig, SolanaChainConfig
 from indexers.blocktime import BlockClock
 from indexers.cosmos.extract import header_of
 from indexers.dispatch import MAX_SKIPPED_SLOTS
-from indexers.evm.rpc import JsonRpcClient, RpcUnavailable
-from indexers.evm.rpc import RpcError as ClientRpcError
 
 SELECTOR_TOTAL_SUPPLY = "0x18160ddd"
 SELECTOR_BALANCE_OF = "0x70a08231"

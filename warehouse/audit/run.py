@@ -39,6 +39,8 @@ from typing import cast
 import duckdb
 
 from depinrev.config import Config, SourceKind
+from depinrev.lake import Lake, LakeError
+from depinrev.quarters import Quarter, quarters_between
 from indexers.blocktime import BlockClock
 from warehouse.audit.rpc import (
     AnyChainConfig,
@@ -52,8 +54,6 @@ from warehouse.audit.rpc import (
     default_reader,
     total_supply,
 )
-from warehouse.lake import Lake, LakeError
-from warehouse.quarters import Quarter, quarters_between
 
 # The reader for a chain: a ChainReader for an EVM chain, a LedgerReader for Solana / Cosmos.
 ReaderFactory = Callable[[AnyChainConfig], AnyReader]

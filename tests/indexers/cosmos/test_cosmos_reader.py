@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from depinrev.config import Config, bech32_encode
+from depinrev.lake import Lake
 from indexers.chunked import ChainMismatch
 from indexers.cosmos.events import EventDecodeError, decode_block_results, parse_coins, transfers
 from indexers.cosmos.extract import parse_time
@@ -23,7 +24,6 @@ from indexers.dispatch import index_network
 from tests.support.cosmos_node import CosmosNode, block_hash, fake_tx
 from tests.support.jsonrpc_server import JsonRpcServer
 from tests.support.paths import shared_fixtures
-from warehouse.lake import Lake
 
 ENV = "DEPINREV_TEST_COSMOS_RPC"
 

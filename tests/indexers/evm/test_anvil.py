@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from depinrev.config import Config, load_config
+from depinrev.lake import DATASETS, Lake
 from indexers.dispatch import index_network
 from indexers.evm import extract
 from tests.support.devnet import DEVNET_CONFIG
-from warehouse.lake import DATASETS, Lake
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ import pyarrow.compute as pc
 import pytest
 
 from depinrev.config import Config
+from depinrev.lake import Lake
 from indexers.dispatch import index_network
 from tests.support.evm_server import EvmServer, Faults, RecordedChain
 from tests.support.paths import shared_fixtures
-from warehouse.lake import Lake
 
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 ZERO = "0x" + "0" * 40
@@ -178,7 +178,7 @@ def test_provider_range_and_result_limits_are_split_and_retried(mainnet, tmp_pat
 
 def test_results_too_large_even_for_one_block_is_a_clear_error(mainnet, tmp_path, monkeypatch):
     logs, emitters = mainnet
-    from indexers.evm.rpc import RangeTooLarge
+    from chains.transport import RangeTooLarge
 
     with EvmServer(_chain(logs, Faults(max_results=5))) as server:
         monkeypatch.setenv("DEPINREV_TEST_MAINNET_RPC", server.url)

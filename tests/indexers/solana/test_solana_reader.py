@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from depinrev.config import Config, ConfigError
+from depinrev.lake import DATASETS, Lake
 from indexers.chunked import ChainMismatch
 from indexers.dispatch import index_network
 from tests.support.jsonrpc_server import JsonRpcServer
 from tests.support.paths import shared_fixtures
 from tests.support.solana_cluster import SolanaCluster, fake_hash
-from warehouse.lake import DATASETS, Lake
 
 BURN_MINT = "E942z7FnS7GpswTvF5Vggvo7cMTbvZojjLbFgsrDVff1"
 BURN_SIG = (

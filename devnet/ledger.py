@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from depinrev.devnet.models import LEDGER_FIELDS
+from devnet.models import LEDGER_FIELDS
 
 LEDGER_FILE = "ledger.jsonl"
 SUMMARY_FILE = "ledger_summary.json"

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from depinrev.config import Config, SourceKind
-from depinrev.devnet.abi import load_artifact
-from depinrev.devnet.chain import DEPLOY_GAS, ChainSender, Tx
-from depinrev.devnet.models import EscrowModel, FeedModel, ServiceFeeModel, TokenModel
+from devnet.abi import load_artifact
+from devnet.chain import DEPLOY_GAS, ChainSender, Tx
+from devnet.models import EscrowModel, FeedModel, ServiceFeeModel, TokenModel
 
 YEAR_START = 1_735_689_600  # 2025-01-01T00:00:00Z
 YEAR_END = 1_767_225_600  # 2026-01-01T00:00:00Z

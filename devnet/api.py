@@ -21,18 +21,18 @@ from typing import Any
 from urllib.parse import urlparse
 
 from depinrev.config import Config, SourceKind, load_config
-from depinrev.devnet import scenario
-from depinrev.devnet.abi import ARTIFACT_DIR, REPO_ROOT, calldata
-from depinrev.devnet.chain import ChainSender
-from depinrev.devnet.ledger import (
+from devnet import scenario
+from devnet.abi import ARTIFACT_DIR, REPO_ROOT, calldata
+from devnet.chain import ChainSender
+from devnet.ledger import (
     LEDGER_FILE,
     SUMMARY_FILE,
     summarize,
     write_json,
     write_ledger,
 )
-from depinrev.devnet.rpc import Rpc, try_chain_id
-from depinrev.devnet.scenario import (
+from devnet.rpc import Rpc, try_chain_id
+from devnet.scenario import (
     ARBITRUM_NONCE_OFFSET,
     DEPLOY_PLAN,
     GENESIS_TIMESTAMP,

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from depinrev.config import ConfigError, default_config_path
-from depinrev.devnet.api import DevnetError, devnet_down, devnet_status, devnet_up
+from devnet.api import DevnetError, devnet_down, devnet_status, devnet_up
 
 app = typer.Typer(help="Local anvil devnet with a simulated 2025 history.", no_args_is_help=True)
 console = Console()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from depinrev.devnet.rpc import Rpc
+from devnet.rpc import Rpc
 
 TX_GAS = 400_000
 DEPLOY_GAS = 5_000_000

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from depinrev.config import default_config_path
-from depinrev.devnet import DevnetState, running_devnet
+from devnet import DevnetState, running_devnet
 
 SMALL_SCALE = 0.05
 SMALL_SEED = 7

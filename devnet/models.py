@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from depinrev.devnet.abi import calldata
-from depinrev.devnet.chain import ChainSender, LogSpec, Tx
+from devnet.abi import calldata
+from devnet.chain import ChainSender, LogSpec, Tx
 
 ZERO_ADDRESS = "0x" + "00" * 20
 MAX_UINT256 = 2**256 - 1

@@ -5,7 +5,7 @@ a cache); the simulator's own bookkeeping is written as the ground-truth ledger 
 warehouse are checked against.
 """
 
-from depinrev.devnet.api import (
+from devnet.api import (
     ChainState,
     DevnetError,
     DevnetState,

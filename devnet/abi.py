@@ -11,7 +11,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT_DIR = REPO_ROOT / "contracts" / "build"
 
 

@@ -21,15 +21,15 @@ from eth_abi import decode
 from eth_utils import keccak
 
 from depinrev.config import SourceKind, default_config_path, load_config
-from depinrev.devnet import DevnetError, DevnetState, devnet_down, devnet_up, running_devnet
-from depinrev.devnet.api import pid_alive
-from depinrev.devnet.ledger import ledger_hash, read_ledger
+from devnet import DevnetError, DevnetState, devnet_down, devnet_up, running_devnet
+from devnet.api import pid_alive
+from devnet.ledger import ledger_hash, read_ledger
 
 from .conftest import SMALL_SCALE, SMALL_SEED
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 ZERO = "0x" + "00" * 20
 OTHER_RPC_ENV = {
     "DEPINREV_RPC_ETHEREUM_DEVNET": "http://127.0.0.1:17547",
