@@ -183,7 +183,7 @@ def plan(cfg: Any, state: Any, chunk_size: int) -> dict[str, Any]:
             if src.kind is SourceKind.erc20:
                 specs = [TRANSFER]
             else:
-                specs = [spec for spec, _, _ in EVENTS[src.kind]]
+                specs = [spec for spec, _ in EVENTS[src.kind]]
             for spec in specs:
                 key = (src.chain, spec.signature)
                 groups.setdefault(key, (spec.topic0, set()))[1].add(src.address)

@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from depinrev.catalogue import CATALOGUE, SourceKind
+
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -51,50 +53,6 @@ class Label(StrEnum):
     supply_side_revenue = "supply_side_revenue"
     protocol_revenue = "protocol_revenue"
     holders_revenue = "holders_revenue"
-
-
-class SourceKind(StrEnum):
-    """What a contract is; each kind feeds fixed lake datasets with fixed events."""
-
-    erc20 = "erc20"  # token_burns (Transfer to 0x0) and token_mints (Transfer from 0x0)
-    service_fee = "service_fee"  # service_fees: DepositServiceFee / WithdrawServiceFee
-    lease_escrow = "lease_escrow"  # lease_payments: lease lifecycle, withdrawals, refunds
-    price_feed = "price_feed"  # token_prices: Chainlink-style AnswerUpdated
-    spl_burns = "spl_burns"  # token_burns: SPL burn / burnChecked of a Solana mint
-    akash_escrow = "akash_escrow"  # lease_payments: Akash escrow payouts and lease lifecycle
-
-
-# Source kinds read from EVM chains (addresses are 0x hex); the others name their chain kind.
-EVM_SOURCE_KINDS = frozenset(
-    {SourceKind.erc20, SourceKind.service_fee, SourceKind.lease_escrow, SourceKind.price_feed}
-)
-
-
-# Which dataset and which events (with their amount fields) each source kind produces.
-KIND_EVENTS: dict[SourceKind, dict[str, tuple[str, ...]]] = {
-    SourceKind.erc20: {"burn": ("amount",), "mint": ("amount",), "transfer": ("amount",)},
-    SourceKind.service_fee: {"deposit": ("amount",), "withdraw": ("amount",)},
-    SourceKind.lease_escrow: {
-        "lease_created": ("amount",),
-        "deposit": ("amount",),
-        "payment_withdrawn": ("amount", "take_amount"),
-        "lease_closed": (),
-        "refund": ("amount",),
-    },
-    SourceKind.price_feed: {"answer_updated": ("answer",)},
-    SourceKind.spl_burns: {"burn": ("amount",)},
-    # Settled cash out of the Akash escrow module account (see docs/readers.md): payments to
-    # providers, the take-rate share to the distribution module, and the outflows that are not
-    # revenue (tenant refunds, returned bid deposits) kept so escrow outflows reconcile.
-    SourceKind.akash_escrow: {
-        "lease_created": ("price_per_block",),
-        "lease_closed": (),
-        "provider_payment": ("amount",),
-        "take_payment": ("amount",),
-        "tenant_refund": ("amount",),
-        "deposit_returned": ("amount",),
-    },
-}
 
 
 class _Strict(BaseModel):
@@ -276,6 +234,13 @@ class SourceConfig(_Strict):
         description="akash_escrow only: module account receiving the take-rate share",
     )
 
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """The lake datasets this source writes in every chunk (depinrev.catalogue)."""
+        kind = CATALOGUE[self.kind]
+        skip = set() if self.index_transfers else set(kind.optional_datasets)
+        return tuple(d for d in kind.datasets if d not in skip)
+
     @field_validator("address")
     @classmethod
     def _address(cls, v: str, info: ValidationInfo) -> str:
@@ -365,7 +330,7 @@ class NetworkConfig(_Strict):
                 raise ValueError(
                     f"revenue_rules[{i}].source {rule.source!r} is not one of the sources {names}"
                 )
-            events = KIND_EVENTS[src.kind]
+            events = CATALOGUE[src.kind].event_amounts
             if rule.event not in events:
                 raise ValueError(
                     f"revenue_rules[{i}].event {rule.event!r} is not an event of a {src.kind.value}"
@@ -435,13 +400,7 @@ class Config(_Strict):
     def _check_source_chain(self, where: str, src: SourceConfig, token: TokenConfig) -> None:
         """A source kind reads one chain kind, with that kind's address form."""
         chain = self.chains[src.chain]
-        want = (
-            "evm"
-            if src.kind in EVM_SOURCE_KINDS
-            else "solana"
-            if src.kind is SourceKind.spl_burns
-            else "cosmos"
-        )
+        want = CATALOGUE[src.kind].chain_kind.value
         if chain.kind != want:
             raise ValueError(
                 f"{where}.chain {src.chain!r} is a {chain.kind} chain; a {src.kind.value} "

@@ -12,17 +12,8 @@ from fractions import Fraction
 
 import duckdb
 
-from depinrev.config import KIND_EVENTS, Config, SourceKind
-
-# The lake dataset each source kind writes its amount events to.
-KIND_DATASET: dict[SourceKind, dict[str, str]] = {
-    SourceKind.erc20: {"burn": "token_burns", "mint": "token_mints"},
-    SourceKind.service_fee: {"deposit": "service_fees", "withdraw": "service_fees"},
-    SourceKind.lease_escrow: {e: "lease_payments" for e in KIND_EVENTS[SourceKind.lease_escrow]},
-    SourceKind.price_feed: {"answer_updated": "token_prices"},
-    SourceKind.spl_burns: {"burn": "token_burns"},
-    SourceKind.akash_escrow: {e: "lease_payments" for e in KIND_EVENTS[SourceKind.akash_escrow]},
-}
+from depinrev.catalogue import dataset_of
+from depinrev.config import Config, SourceKind
 
 
 def source_tokens(config: Config, network: str, source: str) -> list[str]:
@@ -76,7 +67,7 @@ def expand_rules(config: Config) -> list[RuleRow]:
                         source=src.name,
                         chain=src.chain,
                         chain_id=config.chains[src.chain].chain_id,
-                        dataset=KIND_DATASET[src.kind][rule.event],
+                        dataset=dataset_of(src.kind, rule.event),
                         event=rule.event,
                         field=rule.field,
                         label=label.value,

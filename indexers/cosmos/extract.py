@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chains.transport import JsonRpcClient, RpcError
+from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, CosmosChainConfig, SourceConfig, SourceKind
 from depinrev.lake import ChunkRecord, Lake
 from indexers.chunked import (
@@ -42,7 +43,7 @@ from indexers.cosmos.events import BlockEvents, decode_block_results
 
 log = logging.getLogger(__name__)
 
-DATASETS = ["lease_payments"]
+DATASETS = list(CATALOGUE[SourceKind.akash_escrow].datasets)
 # log_index = event ordinal in the block x this + position of the coin within the event.
 PARTS_PER_EVENT = 1000
 # transaction_index of block-level events (begin/end/finalize block): they have no tx.

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from depinrev.catalogue import dataset_of
 from depinrev.config import SourceConfig, SourceKind
 from depinrev.lake import AMOUNT, DATASETS
 from indexers.evm.events import EVENTS, ZERO_TOPIC, EventSpec
@@ -189,23 +190,15 @@ class DecodeStats:
 
 def routes_for(sources: list[SourceConfig]) -> list[Route]:
     return [
-        Route(src, spec, dataset, event)
+        Route(src, spec, dataset_of(src.kind, event), event)
         for src in sources
-        for spec, dataset, event in EVENTS[src.kind]
+        for spec, event in EVENTS[src.kind]
     ]
 
 
 def datasets_for(sources: list[SourceConfig]) -> list[str]:
     """The lake datasets a set of sources writes (every chunk writes each of them)."""
-    out: set[str] = set()
-    for src in sources:
-        if src.kind is SourceKind.erc20:
-            out |= {"token_burns", "token_mints"}
-            if src.index_transfers:
-                out.add("token_transfers")
-        else:
-            out |= {d for _, d, _ in EVENTS[src.kind]}
-    return sorted(out)
+    return sorted({d for src in sources for d in src.datasets})
 
 
 def decode_logs(

@@ -68,10 +68,11 @@ TRANSFER = _spec(
     ("amount", "uint256", False),
 )
 
-# (kind) -> list of (spec, dataset, lake event name). Transfer is routed to mints, burns and
-# transfers by its from/to address (see decode.py), so it is listed once.
-EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
-    SourceKind.erc20: [(TRANSFER, "token_transfers", "transfer")],
+# (kind) -> list of (ABI spec, lake event name); the event's dataset is the catalogue's
+# (depinrev.catalogue). Transfer is routed to mints, burns and transfers by its from/to address
+# (see decode.py), so it is listed once.
+EVENTS: dict[SourceKind, list[tuple[EventSpec, str]]] = {
+    SourceKind.erc20: [(TRANSFER, "transfer")],
     SourceKind.service_fee: [
         (
             _spec(
@@ -81,7 +82,6 @@ EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
                 ("nonce", "uint64", False),
                 ("amount", "uint256", False),
             ),
-            "service_fees",
             "deposit",
         ),
         (
@@ -92,7 +92,6 @@ EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
                 ("nonce", "uint64", False),
                 ("amount", "uint256", False),
             ),
-            "service_fees",
             "withdraw",
         ),
     ],
@@ -107,7 +106,6 @@ EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
                 ("price_per_block", "uint256", False),
                 ("amount", "uint256", False),
             ),
-            "lease_payments",
             "lease_created",
         ),
         (
@@ -118,7 +116,6 @@ EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
                 ("tenant", "address", True),
                 ("amount", "uint256", False),
             ),
-            "lease_payments",
             "deposit",
         ),
         (
@@ -130,7 +127,6 @@ EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
                 ("amount", "uint256", False),
                 ("take_amount", "uint256", False),
             ),
-            "lease_payments",
             "payment_withdrawn",
         ),
         (
@@ -141,7 +137,6 @@ EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
                 ("tenant", "address", True),
                 ("provider", "address", True),
             ),
-            "lease_payments",
             "lease_closed",
         ),
         (
@@ -152,7 +147,6 @@ EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
                 ("tenant", "address", True),
                 ("amount", "uint256", False),
             ),
-            "lease_payments",
             "refund",
         ),
     ],
@@ -165,7 +159,6 @@ EVENTS: dict[SourceKind, list[tuple[EventSpec, str, str]]] = {
                 ("round_id", "uint256", True),
                 ("updated_at", "uint256", False),
             ),
-            "token_prices",
             "answer_updated",
         )
     ],

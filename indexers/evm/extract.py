@@ -75,7 +75,7 @@ def log_filters(sources: list[SourceConfig]) -> list[dict[str, Any]]:
         filters.append({"address": erc20_supply, "topics": [TRANSFER.topic0, ZERO_TOPIC]})
     others = [s for s in sources if s.kind is not SourceKind.erc20]
     if others:
-        topics = sorted({spec.topic0 for s in others for spec, _, _ in EVENTS[s.kind]})
+        topics = sorted({spec.topic0 for s in others for spec, _ in EVENTS[s.kind]})
         filters.append({"address": sorted({s.address for s in others}), "topics": [topics]})
     return filters
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains.transport import JsonRpcClient, RpcError
+from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, SolanaChainConfig, SourceConfig, SourceKind
 from depinrev.lake import ChunkRecord, Lake
 from indexers.chunked import (
@@ -45,7 +46,7 @@ from indexers.solana.burns import Burn, burns_in
 log = logging.getLogger(__name__)
 
 FINALIZED = {"commitment": "finalized"}
-DATASETS = ["token_burns"]
+DATASETS = list(CATALOGUE[SourceKind.spl_burns].datasets)
 # getTransaction gives no position in the block; this marks it unknown (never a real index).
 UNKNOWN_TX_INDEX = -1
 _END_PROBE = 1_000  # slots looked back for a chunk's last produced block, widened as needed

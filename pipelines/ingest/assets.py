@@ -13,20 +13,15 @@ import dagster as dg
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from depinrev.catalogue import BLOCKS_DATASET, BLOCKS_DESCRIPTION, EVENT_DATASETS
 from depinrev.lake import file_sha256
 from indexers.dispatch import chain_clock, index_chain
 from pipelines.ingest.checks import coverage_contiguous, range_indexed, rows_written_match
 from pipelines.ingest.partitions import day_window, network_day
 from pipelines.resources import LakeResource, NetworkConfigResource
 
-INGEST_DATASETS: dict[str, str] = {
-    "lease_payments": "Lease escrow events: leases, deposits, withdrawals with take, refunds.",
-    "service_fees": "Service-fee deposits and withdrawals (AethirCore-style).",
-    "token_burns": "ERC-20 burns: Transfer(from, 0x0, value).",
-    "token_mints": "ERC-20 mints: Transfer(0x0, to, value); used for supply reconciliation.",
-    "token_prices": "Chainlink-style AnswerUpdated price-feed rounds.",
-    "blocks": "Block headers of chunk boundaries and of every block holding a log.",
-}
+# One ingest asset per lake dataset of the catalogue, and the blocks.
+INGEST_DATASETS: dict[str, str] = {**EVENT_DATASETS, BLOCKS_DATASET: BLOCKS_DESCRIPTION}
 
 
 def lake_key(dataset: str) -> dg.AssetKey:

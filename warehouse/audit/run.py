@@ -38,6 +38,7 @@ from typing import cast
 
 import duckdb
 
+from depinrev.catalogue import CATALOGUE, Reconciliation, dataset_of
 from depinrev.config import Config, SourceKind
 from depinrev.lake import Lake, LakeError
 from depinrev.quarters import Quarter, quarters_between
@@ -423,42 +424,10 @@ def _audit_chain_quarter(
     _reconcile(con, config, network, chain_name, cid, reader, q, first, last, qa)
 
 
-# Why a source kind cannot be reconciled against chain state with the chain's standard API.
-NOT_RECONCILABLE: dict[SourceKind, tuple[str, str]] = {
-    # kind -> (measure, reason)
-    SourceKind.spl_burns: (
-        "token supply",
-        "not reconciled: Solana's standard RPC answers getTokenSupply for the current slot "
-        "only (no supply at a past slot), and a burn_owners filter keeps only some of the "
-        "mint's burns; the burns are checked by coverage (every slot of the quarter indexed, "
-        "boundary hashes equal to the cluster's) only",
-    ),
-    SourceKind.akash_escrow: (
-        "escrow module account balance",
-        "not reconciled: the lake keeps the escrow account's outflows (provider and take "
-        "payments, refunds, returned deposits) but not the tenant deposits flowing into it, "
-        "so its bank balance change (readable at a height only from an archive node, "
-        "abci_query /cosmos.bank.v1beta1.Query/Balance) cannot be compared with the lake; "
-        "the payments are checked by coverage (every height of the quarter indexed, boundary "
-        "hashes equal to the chain's) only",
-    ),
-}
-
-
-_FLOW_SQL: dict[SourceKind, list[tuple[str, str, str, int]]] = {
-    # (dataset, event, amount column, sign) of the flows that move the measured balance
-    SourceKind.erc20: [("token_mints", "mint", "amount", 1), ("token_burns", "burn", "amount", -1)],
-    SourceKind.lease_escrow: [
-        ("lease_payments", "lease_created", "amount", 1),
-        ("lease_payments", "deposit", "amount", 1),
-        ("lease_payments", "payment_withdrawn", "amount", -1),
-        ("lease_payments", "payment_withdrawn", "take_amount", -1),
-        ("lease_payments", "refund", "amount", -1),
-    ],
-    SourceKind.service_fee: [
-        ("service_fees", "deposit", "amount", 1),
-        ("service_fees", "withdraw", "amount", -1),
-    ],
+# What would be measured, for the kinds the chain's standard API cannot reconcile.
+NOT_RECONCILED_MEASURE: dict[SourceKind, str] = {
+    SourceKind.spl_burns: "token supply",
+    SourceKind.akash_escrow: "escrow module account balance",
 }
 
 
@@ -470,7 +439,8 @@ def _lake_flow(
     net = 0
     parts: list[str] = []
     overflow = 0
-    for ds, event, col, sign in _FLOW_SQL[kind]:
+    for flow in CATALOGUE[kind].flows:
+        ds, event, col, sign = dataset_of(kind, flow.event), flow.event, flow.field, flow.sign
         row = con.execute(
             f"""
             select coalesce(sum(try_cast({col}_str as hugeint)), 0)::varchar,
@@ -499,12 +469,15 @@ def _reconcile(
     for src in config.network(network).sources:
         if src.chain != chain_name:
             continue
-        if src.kind in NOT_RECONCILABLE:
-            measure, reason = NOT_RECONCILABLE[src.kind]
+        kind = CATALOGUE[src.kind]
+        if src.kind is SourceKind.price_feed:
+            continue  # prices, not flows: nothing of the revenue to reconcile
+        if kind.reconciliation is Reconciliation.none:
+            measure, reason = NOT_RECONCILED_MEASURE[src.kind], kind.not_reconciled_reason
             _record(con, network, cid, q, src.name, src.kind.value, src.token, measure, None,
                     last, None, None, None, NOT_APPLICABLE, f"{src.name}: {reason}", qa)
             continue
-        if src.kind not in _FLOW_SQL:
+        if not kind.flows:
             continue
         token = config.tokens[src.token]
         if src.kind is SourceKind.erc20:
