@@ -10,7 +10,6 @@ file last, then the checkpoint record.
 from __future__ import annotations
 
 import fcntl
-import functools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -143,40 +142,48 @@ def rows_table(dataset: str, rows: list[dict[str, Any]]) -> pa.Table:
 def blocks_table(
     network: str, chain_id: int, headers: dict[int, Header], boundaries: set[int]
 ) -> pa.Table:
+    """The blocks table of a chunk from its headers (boundary blocks and blocks with rows)."""
     nums = sorted(headers)
-    n = len(nums)
+    return blocks_table_of(
+        network,
+        chain_id,
+        pa.array(nums, pa.int64()),
+        pa.array([headers[b].hash for b in nums], pa.string()),
+        pa.array([headers[b].parent_hash for b in nums], pa.string()),
+        pa.array([headers[b].timestamp for b in nums], pa.int64()),
+        boundaries,
+    )
+
+
+def blocks_table_of(
+    network: str,
+    chain_id: int,
+    numbers: pa.Array,
+    hashes: pa.Array,
+    parents: pa.Array,
+    timestamps: pa.Array,
+    boundaries: set[int],
+) -> pa.Table:
+    """The blocks table from header columns sorted by block number; a block's role is
+    `boundary` (first or last of the chunk) or `log` (it holds rows)."""
+    numbers, hashes, parents, timestamps = (
+        c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+        for c in (numbers, hashes, parents, timestamps)
+    )
+    n = len(numbers)
+    is_boundary = pc.is_in(numbers, value_set=pa.array(sorted(boundaries), pa.int64()))
     return pa.Table.from_arrays(
         [
             pa.array([chain_id] * n, pa.int64()),
             pa.array([network] * n, pa.string()),
-            pa.array(nums, pa.int64()),
-            pa.array([headers[b].hash for b in nums], pa.string()),
-            pa.array([headers[b].parent_hash for b in nums], pa.string()),
-            pa.array([headers[b].timestamp for b in nums], pa.int64()),
-            # same roles as the EVM reader: chunk boundary, or a block holding rows
-            pa.array(["boundary" if b in boundaries else "log" for b in nums], pa.string()),
+            numbers.cast(pa.int64()),
+            hashes.cast(pa.string()),
+            parents.cast(pa.string()),
+            timestamps.cast(pa.int64()),
+            pc.if_else(is_boundary, "boundary", "log"),
         ],
         schema=BLOCKS_SCHEMA,
     )
-
-
-def write_chunk(
-    lake: Lake,
-    network: str,
-    chain_id: int,
-    start: int,
-    end: int,
-    tables: dict[str, pa.Table],
-    blocks: pa.Table,
-    boundary_hashes: tuple[str, str],
-) -> ChunkRecord:
-    """Write a chunk's datasets, then its blocks file (its presence marks a whole chunk)."""
-    rows: dict[str, int] = {}
-    for dataset, table in sorted(tables.items()):
-        lake.write_chunk(dataset, network, chain_id, start, end, table)
-        rows[dataset] = table.num_rows
-    lake.write_chunk("blocks", network, chain_id, start, end, blocks)
-    return ChunkRecord(start, end, boundary_hashes[0], boundary_hashes[1], rows)
 
 
 def record_chunk(
@@ -199,21 +206,6 @@ def record_chunk(
         report.rows[d] = report.rows.get(d, 0) + n
     if progress is not None:
         progress(f"{network}/{chain_name}", report.chunks_indexed, total)
-
-
-ChainReader = Callable[..., ChainReport]
-
-
-def with_writer_lock(read: ChainReader) -> ChainReader:
-    """`read(config, network, chain_name, lake, **options)` holding the network-chain's
-    writer lock (see writer_lock), as every reader's index_chain does."""
-
-    @functools.wraps(read)
-    def locked(config: Any, network: str, chain_name: str, lake: Lake, **options: Any) -> Any:
-        with writer_lock(lake, network, config.any_chain(chain_name).chain_id):
-            return read(config, network, chain_name, lake, **options)
-
-    return locked
 
 
 def chunks_to_do(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,20 +11,24 @@ from depinrev.config import Config, CosmosChainConfig, SolanaChainConfig
 from depinrev.lake import Lake
 from indexers.blocktime import BlockClock
 from indexers.chunked import ChainReport, IndexReport, ProgressFn
+from indexers.cosmos.extract import CosmosSession, header_of
 from indexers.cosmos.extract import connect as connect_cosmos
-from indexers.cosmos.extract import header_of
-from indexers.cosmos.extract import index_chain as index_cosmos_chain
+from indexers.driver import ChainSession, drive
+from indexers.evm.extract import EvmSession
 from indexers.evm.extract import connect as connect_evm
-from indexers.evm.extract import index_chain as index_evm_chain
 from indexers.memory import bound_heap_growth
-from indexers.solana.extract import FINALIZED
+from indexers.solana.extract import FINALIZED, SolanaSession
 from indexers.solana.extract import connect as connect_solana
-from indexers.solana.extract import index_chain as index_solana_chain
 
 # Solana leaves slots without a block; the clock reads the next produced one, at most this far.
 MAX_SKIPPED_SLOTS = 512
 
-READERS = {"evm": index_evm_chain, "solana": index_solana_chain, "cosmos": index_cosmos_chain}
+# The chain kind's part of the one reader driver (indexers.driver).
+SESSIONS: dict[str, Callable[[Config, str, str], ChainSession]] = {
+    "evm": EvmSession,
+    "solana": SolanaSession,
+    "cosmos": CosmosSession,
+}
 
 
 def index_network(
@@ -73,12 +77,14 @@ def index_chain(
 ) -> ChainReport:
     """Index one chain of a network with the reader of the chain's kind."""
     bound_heap_growth()
-    reader = READERS[config.any_chain(chain_name).kind]
-    return reader(
-        config,
+    chain = config.any_chain(chain_name)
+    session = SESSIONS[chain.kind]
+    return drive(
+        lambda: session(config, network, chain_name),
+        lake,
         network,
         chain_name,
-        lake,
+        chain.chain_id,
         from_block=from_block,
         to_block=to_block,
         overwrite=overwrite,

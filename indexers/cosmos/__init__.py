@@ -1,6 +1,6 @@
 """Cosmos reader: Tendermint/CometBFT block results into the lake (Akash escrow payouts)."""
 
 from indexers.cosmos.events import BlockEvents, decode_block_results, parse_coins, transfers
-from indexers.cosmos.extract import index_chain
+from indexers.cosmos.extract import CosmosSession
 
-__all__ = ["BlockEvents", "decode_block_results", "index_chain", "parse_coins", "transfers"]
+__all__ = ["BlockEvents", "CosmosSession", "decode_block_results", "parse_coins", "transfers"]

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,24 +21,19 @@ from typing import Any
 from chains.transport import JsonRpcClient, RpcError
 from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, CosmosChainConfig, SourceConfig, SourceKind
-from depinrev.lake import ChunkRecord, Lake
+from depinrev.lake import Checkpoint, ReorgRecord
 from indexers.chunked import (
     ChainMismatch,
     ChainReport,
     Header,
-    ProgressFn,
-    aligned_range,
     amount_fields,
     blocks_table,
-    chunks_to_do,
-    record_chunk,
     rows_table,
     run_bounded,
-    with_writer_lock,
-    write_chunk,
 )
 from indexers.cosmos.akash import Classified, classify_block
 from indexers.cosmos.events import BlockEvents, decode_block_results
+from indexers.driver import ChunkOutput
 
 log = logging.getLogger(__name__)
 
@@ -184,17 +178,14 @@ def payment_rows(
 
 def _index_chunk(
     rpc: TendermintRpc,
-    lake: Lake,
-    config: Config,
+    denoms: dict[str, str],
     network: str,
-    chain_name: str,
     chain: CosmosChainConfig,
     sources: list[SourceConfig],
     start: int,
     end: int,
     stats: _Stats,
-) -> ChunkRecord:
-    denoms = config.denom_tokens(chain_name)
+) -> ChunkOutput:
 
     def read(height: int) -> tuple[dict[str, Any], BlockEvents]:
         return rpc.block(height), decode_block_results(rpc.block_results(height))
@@ -224,87 +215,73 @@ def _index_chunk(
     with stats.lock:
         for d, n in unknown.items():
             stats.unknown_denom[d] = stats.unknown_denom.get(d, 0) + n
-    return write_chunk(
-        lake,
-        network,
-        chain.chain_id,
-        start,
-        end,
+    return ChunkOutput(
         {"lease_payments": rows_table("lease_payments", rows)},
         blocks_table(network, chain.chain_id, headers, {start, end}),
         (headers[start].hash, headers[end].hash),
     )
 
 
-def _index_chain(
-    config: Config,
-    network: str,
-    chain_name: str,
-    lake: Lake,
-    *,
-    from_block: int | None = None,
-    to_block: int | None = None,
-    overwrite: bool = False,
-    progress: ProgressFn | None = None,
-) -> ChainReport:
-    """Index the network's akash_escrow sources on one Cosmos chain; block numbers are heights."""
-    t0 = time.perf_counter()
-    chain = config.any_chain(chain_name)
-    if not isinstance(chain, CosmosChainConfig):
-        raise ConfigError(f"chains.{chain_name} is not a cosmos chain")
-    sources = [
-        s
-        for s in config.network(network).sources
-        if s.chain == chain_name and s.kind is SourceKind.akash_escrow
-    ]
-    rpc, status = connect(chain_name, chain)
-    try:
+class CosmosSession:
+    """The Cosmos chain kind for the driver (indexers.driver): every height of a chunk read
+    (`concurrency` heights at once, chunks one after another); CometBFT finality is instant,
+    so there is no reorg walk, but the node must still hold the heights (pruned nodes refuse
+    old ones, clearly)."""
+
+    workers = 1  # chunks one after another; the heights inside a chunk run in parallel
+
+    def __init__(self, config: Config, network: str, chain_name: str) -> None:
+        chain = config.any_chain(chain_name)
+        if not isinstance(chain, CosmosChainConfig):
+            raise ConfigError(f"chains.{chain_name} is not a cosmos chain")
+        self.network = network
+        self.chain_name = chain_name
+        self.chain = chain
+        self.chain_id = chain.chain_id
+        self.finality_depth = chain.finality_depth
+        self.chunk_size = chain.chunk_size
+        self.sources = [
+            s
+            for s in config.network(network).sources
+            if s.chain == chain_name and s.kind is SourceKind.akash_escrow
+        ]
+        self.datasets = DATASETS
+        self.denoms = config.denom_tokens(chain_name)
+        self.rpc, status = connect(chain_name, chain)
         sync = status.get("sync_info") or {}
-        head = int(sync["latest_block_height"])
-        earliest = int(sync.get("earliest_block_height") or 1)
-        final = head - chain.finality_depth
-        first = min(s.start_block for s in sources)
-        rng = aligned_range(first, final, chain.chunk_size, from_block, to_block)
-        report = ChainReport(chain_name, chain.chain_id, head, final, rng)
-        if rng is None:
-            return report
-        if rng[0] < earliest:
+        self._head = int(sync["latest_block_height"])
+        self.earliest = int(sync.get("earliest_block_height") or 1)
+        self.stats = _Stats()
+
+    def head(self) -> int:
+        return self._head
+
+    def find_reorg(self, cp: Checkpoint, head: int) -> ReorgRecord | None:
+        return None  # CometBFT finality is instant: a committed height never changes
+
+    def prepare(self, todo: list[tuple[int, int]]) -> None:
+        if todo[0][0] < self.earliest:
             raise ConfigError(
-                f"chains.{chain_name}: the node keeps heights from {earliest} only (pruned), "
-                f"but height {rng[0]} is asked for; use an archive RPC or a later start_block"
+                f"chains.{self.chain_name}: the node keeps heights from {self.earliest} only "
+                f"(pruned), but height {todo[0][0]} is asked for; use an archive RPC or a "
+                "later start_block"
             )
-        cp = lake.load_checkpoint(network, chain.chain_id)
-        todo, report.chunks_skipped = chunks_to_do(
-            lake, cp, network, chain.chain_id, rng, chain.chunk_size, DATASETS, overwrite
+
+    def index_chunk(self, start: int, end: int) -> ChunkOutput:
+        return _index_chunk(
+            self.rpc, self.denoms, self.network, self.chain, self.sources, start, end,
+            self.stats,
         )
-        stats = _Stats()
-        # Chunks one after another, heights inside a chunk in parallel: bounded concurrency.
-        for s, e in todo:
-            rec = _index_chunk(rpc, lake, config, network, chain_name, chain, sources, s, e, stats)
-            record_chunk(
-                report,
-                cp,
-                lake,
-                rec,
-                network=network,
-                chain_name=chain_name,
-                total=len(todo),
-                progress=progress,
-            )
-        if stats.unknown_denom:
+
+    def finish(self, report: ChainReport) -> None:
+        if self.stats.unknown_denom:
             log.warning(
                 "%s/%s: escrow outflows in unmapped denoms skipped: %s",
-                network,
-                chain_name,
-                stats.unknown_denom,
+                self.network, self.chain_name, self.stats.unknown_denom,
             )
-        report.logs = stats.txs
-        report.ignored_shape = sum(stats.unknown_denom.values())
-        report.rpc = dict(rpc.client.stats)
-        report.seconds = time.perf_counter() - t0
-        return report
-    finally:
-        rpc.close()
+        report.logs = self.stats.txs
+        report.ignored_shape = sum(self.stats.unknown_denom.values())
+        report.rpc = dict(self.rpc.client.stats)
 
-
-index_chain = with_writer_lock(_index_chain)
+    def close(self) -> None:
+        self.rpc.close()

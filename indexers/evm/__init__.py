@@ -3,7 +3,6 @@
 Index a whole network (any chain kinds) with indexers.dispatch.index_network.
 """
 
-from indexers.chunked import ChainMismatch, IndexReport
-from indexers.evm.extract import index_chain
+from indexers.evm.extract import EvmSession
 
-__all__ = ["ChainMismatch", "IndexReport", "index_chain"]
+__all__ = ["EvmSession"]

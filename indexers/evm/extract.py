@@ -14,9 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -24,17 +22,9 @@ import pyarrow as pa
 
 from chains.transport import JsonRpcClient, RangeTooLarge
 from depinrev.config import ChainConfig, Config, SourceConfig, SourceKind
-from depinrev.lake import BLOCKS_SCHEMA, Checkpoint, ChunkRecord, Lake, ReorgRecord
-from indexers.chunked import (
-    ChainMismatch,
-    ChainReport,
-    ProgressFn,
-    aligned_range,
-    chunks_to_do,
-    record_chunk,
-    run_bounded,
-    with_writer_lock,
-)
+from depinrev.lake import Checkpoint, ChunkRecord, ReorgRecord
+from indexers.chunked import ChainMismatch, ChainReport, blocks_table_of
+from indexers.driver import ChunkOutput
 from indexers.evm.decode import (
     DecodeStats,
     ReorgDuringRun,
@@ -173,16 +163,10 @@ class ChunkJob:
     datasets: list[str]
     start: int
     end: int
-    # Where the chunk's dataset files are written (None: one after another, in this thread).
-    writer: Executor | None = field(default=None, compare=False, repr=False)
 
 
-def index_chunk(job: ChunkJob, fetcher: LogFetcher, lake: Lake, stats: DecodeStats) -> ChunkRecord:
-    """Fetch, decode and write one chunk; retried by the caller on ReorgDuringRun.
-
-    With a `job.writer` pool, the chunk's dataset files are encoded and synced in parallel
-    (a file's fsync is I/O wait, not CPU); the blocks file still goes last, after all of them.
-    """
+def index_chunk(job: ChunkJob, fetcher: LogFetcher, stats: DecodeStats) -> ChunkOutput:
+    """Fetch and decode one chunk (the driver writes it); the caller retries ReorgDuringRun."""
     raw: list[pa.Table] = []
     for flt in job.filters:
         raw.extend(fetcher.fetch(flt, job.start, job.end))
@@ -191,51 +175,24 @@ def index_chunk(job: ChunkJob, fetcher: LogFetcher, lake: Lake, stats: DecodeSta
     # A transfer from 0x0 to 0x0 matches both the mint and the burn filter.
     logs = logs.unique(subset=["block_number", "log_index"], keep="first", maintain_order=True)
     wanted = sorted({job.start, job.end, *logs["block_number"].unique().to_list()})
-    headers = fetch_headers(fetcher.client, wanted)
+    headers = fetch_headers(fetcher.client, wanted).sort("block_number")
     tables = decode_logs(
         logs, headers, job.sources, network=job.network, chain_id=job.chain_id, stats=stats
     )
-    blocks = _blocks_table(headers, job)
-    rows = {dataset: tables[dataset].num_rows for dataset in job.datasets}
-    writer = job.writer
-    if writer is None:
-        for d in job.datasets:
-            lake.write_chunk(d, job.network, job.chain_id, job.start, job.end, tables[d])
-    else:
-        futures = [
-            writer.submit(
-                lake.write_chunk, d, job.network, job.chain_id, job.start, job.end, tables[d]
-            )
-            for d in job.datasets
-        ]
-        for f in futures:
-            f.result()
-    del tables
-    # The blocks file is written last: its presence with the checkpoint marks a whole chunk.
-    lake.write_chunk("blocks", job.network, job.chain_id, job.start, job.end, blocks)
+    blocks = blocks_table_of(
+        job.network,
+        job.chain_id,
+        headers["block_number"].to_arrow(),
+        headers["block_hash"].to_arrow(),
+        headers["parent_hash"].to_arrow(),
+        headers["block_timestamp"].to_arrow(),
+        {job.start, job.end},
+    )
     by_num = dict(
         zip(headers["block_number"].to_list(), headers["block_hash"].to_list(), strict=True)
     )
-    return ChunkRecord(job.start, job.end, by_num[job.start], by_num[job.end], rows)
-
-
-def _blocks_table(headers: pl.DataFrame, job: ChunkJob) -> pa.Table:
-    h = headers.sort("block_number")
-    n = h.height
-    roles = [
-        "boundary" if b in (job.start, job.end) else "log" for b in h["block_number"].to_list()
-    ]
-    return pa.Table.from_arrays(
-        [
-            pa.array([job.chain_id] * n, pa.int64()),
-            pa.array([job.network] * n, pa.string()),
-            h["block_number"].to_arrow(),
-            h["block_hash"].to_arrow().cast(pa.string()),
-            h["parent_hash"].to_arrow().cast(pa.string()),
-            h["block_timestamp"].to_arrow(),
-            pa.array(roles, pa.string()),
-        ],
-        schema=BLOCKS_SCHEMA,
+    return ChunkOutput(
+        {d: tables[d] for d in job.datasets}, blocks, (by_num[job.start], by_num[job.end])
     )
 
 
@@ -287,131 +244,50 @@ def connect(chain_name: str, chain: ChainConfig) -> JsonRpcClient:
     return client
 
 
-@with_writer_lock
-def index_chain(
-    config: Config,
-    network: str,
-    chain_name: str,
-    lake: Lake,
-    *,
-    from_block: int | None = None,
-    to_block: int | None = None,
-    overwrite: bool = False,
-    progress: ProgressFn | None = None,
-) -> ChainReport:
-    """Index the network's sources on one EVM chain (one writer per network and chain)."""
-    t0 = time.perf_counter()
-    chain = config.chain(chain_name)
-    sources = [s for s in config.network(network).sources if s.chain == chain_name]
-    client = connect(chain_name, chain)
-    try:
-        return _index_chain_locked(
-            client,
-            chain_name,
-            chain,
-            sources,
-            network,
-            lake,
-            t0,
-            from_block=from_block,
-            to_block=to_block,
-            overwrite=overwrite,
-            progress=progress,
+class EvmSession:
+    """The EVM chain kind for the driver (indexers.driver): eth_getLogs per chunk, split
+    adaptively; headers of the blocks holding logs; a reorg walk over the checkpoint."""
+
+    def __init__(self, config: Config, network: str, chain_name: str) -> None:
+        chain = config.chain(chain_name)
+        self.network = network
+        self.chain_id = chain.chain_id
+        self.finality_depth = chain.finality_depth
+        self.chunk_size = chain.chunk_size
+        self.workers = chain.concurrency
+        self.sources = [s for s in config.network(network).sources if s.chain == chain_name]
+        self.datasets = datasets_for(self.sources)
+        self.client = connect(chain_name, chain)
+        self.fetcher = LogFetcher(self.client, min(chain.max_blocks_per_request, chain.chunk_size))
+        self.filters = log_filters(self.sources)
+        self.stats = DecodeStats()
+
+    def head(self) -> int:
+        return int(self.client.call("eth_blockNumber"), 16)
+
+    def find_reorg(self, cp: Checkpoint, head: int) -> ReorgRecord | None:
+        return find_reorg(self.client, cp, head)
+
+    def prepare(self, todo: list[tuple[int, int]]) -> None:
+        pass  # every chunk asks its own logs
+
+    def index_chunk(self, start: int, end: int) -> ChunkOutput:
+        job = ChunkJob(
+            self.network, self.chain_id, self.sources, self.filters, self.datasets, start, end
         )
-    finally:
-        client.close()
-
-
-def _index_chain_locked(
-    client: JsonRpcClient,
-    chain_name: str,
-    chain: ChainConfig,
-    sources: list[SourceConfig],
-    network: str,
-    lake: Lake,
-    t0: float,
-    *,
-    from_block: int | None,
-    to_block: int | None,
-    overwrite: bool,
-    progress: ProgressFn | None,
-) -> ChainReport:
-    head = int(client.call("eth_blockNumber"), 16)
-    final = head - chain.finality_depth
-    first = min(s.start_block for s in sources)
-    rng = aligned_range(first, final, chain.chunk_size, from_block, to_block)
-    report = ChainReport(chain_name, chain.chain_id, head, final, rng)
-    cp = lake.load_checkpoint(network, chain.chain_id)
-
-    reorg = find_reorg(client, cp, head)
-    if reorg is not None:
-        log.warning(
-            "%s/%s: block %d hash changed (%s -> %s): re-indexing from block %d",
-            network,
-            chain_name,
-            reorg.block_number,
-            reorg.stored_hash,
-            reorg.chain_hash,
-            reorg.reindexed_from,
-        )
-        cp.drop_from(reorg.reindexed_from)
-        cp.reorgs.append(reorg)
-        lake.delete_from(network, chain.chain_id, reorg.reindexed_from)
-        lake.save_checkpoint(cp)
-        report.reorgs.append(reorg)
-        if rng is not None:
-            rng = (min(rng[0], reorg.reindexed_from), rng[1])
-    if rng is None:
-        return report
-
-    datasets = datasets_for(sources)
-    todo, report.chunks_skipped = chunks_to_do(
-        lake, cp, network, chain.chain_id, rng, chain.chunk_size, datasets, overwrite
-    )
-
-    fetcher = LogFetcher(client, min(chain.max_blocks_per_request, chain.chunk_size))
-    stats = DecodeStats()
-    filters = log_filters(sources)
-    jobs = (ChunkJob(network, chain.chain_id, sources, filters, datasets, s, e) for s, e in todo)
-    total = len(todo)
-    for rec in _run_jobs(jobs, fetcher, lake, stats, chain.concurrency):
-        record_chunk(
-            report,
-            cp,
-            lake,
-            rec,
-            network=network,
-            chain_name=chain_name,
-            total=total,
-            progress=progress,
-        )
-    report.logs = stats.logs
-    report.ignored_shape = stats.ignored_shape
-    report.rpc = dict(client.stats)
-    report.seconds = time.perf_counter() - t0
-    return report
-
-
-def _run_jobs(
-    jobs: Iterator[ChunkJob], fetcher: LogFetcher, lake: Lake, stats: DecodeStats, workers: int
-) -> Iterator[ChunkRecord]:
-    """Chunk jobs on the bounded pool; a chunk whose chain changed under it is retried."""
-
-    def run(job: ChunkJob) -> ChunkRecord:
         for attempt in range(1, CHUNK_ATTEMPTS + 1):
             try:
-                return index_chunk(job, fetcher, lake, stats)
-            except ReorgDuringRun as exc:
+                return index_chunk(job, self.fetcher, self.stats)
+            except ReorgDuringRun as exc:  # logs and headers disagree: the chain moved
                 if attempt == CHUNK_ATTEMPTS:
-                    raise IndexError_(
-                        f"chunk {job.start}-{job.end}: chain kept changing: {exc}"
-                    ) from exc
+                    raise IndexError_(f"chunk {start}-{end}: chain kept changing: {exc}") from exc
                 time.sleep(0.5 * attempt)
         raise AssertionError("unreachable")
 
-    with ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="write") as writer:
-        # No chunk queued beyond the busy workers: a dense chunk holds tens of MB of response
-        # bodies and Arrow tables, and peak memory scales with the chunks in flight.
-        yield from run_bounded(
-            run, (replace(job, writer=writer) for job in jobs), workers, workers
-        )
+    def finish(self, report: ChainReport) -> None:
+        report.logs = self.stats.logs
+        report.ignored_shape = self.stats.ignored_shape
+        report.rpc = dict(self.client.stats)
+
+    def close(self) -> None:
+        self.client.close()

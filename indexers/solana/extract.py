@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,22 +24,16 @@ from typing import Any
 from chains.transport import JsonRpcClient, RpcError
 from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, SolanaChainConfig, SourceConfig, SourceKind
-from depinrev.lake import ChunkRecord, Lake
+from depinrev.lake import Checkpoint, ReorgRecord
 from indexers.chunked import (
     ChainMismatch,
     ChainReport,
     Header,
-    ProgressFn,
-    aligned_range,
     amount_fields,
     blocks_table,
-    chunks_to_do,
-    record_chunk,
     rows_table,
-    run_bounded,
-    with_writer_lock,
-    write_chunk,
 )
+from indexers.driver import ChunkOutput
 from indexers.solana.burns import Burn, burns_in
 
 log = logging.getLogger(__name__)
@@ -177,7 +170,6 @@ def _burn_row(
 
 def _index_chunk(
     client: JsonRpcClient,
-    lake: Lake,
     network: str,
     chain: SolanaChainConfig,
     sources: list[SourceConfig],
@@ -185,7 +177,7 @@ def _index_chunk(
     end: int,
     sigs: list[Signature],
     stats: _Stats,
-) -> ChunkRecord:
+) -> ChunkOutput:
     rows: list[dict[str, Any]] = []
     slots: set[int] = set()
     burns: list[tuple[Burn, SourceConfig]] = []
@@ -217,96 +209,76 @@ def _index_chunk(
     with stats.lock:
         stats.burns += len(rows)
     hashes = (headers[bounds[0]].hash, headers[bounds[1]].hash) if bounds else ("", "")
-    return write_chunk(
-        lake,
-        network,
-        chain.chain_id,
-        start,
-        end,
+    return ChunkOutput(
         {"token_burns": rows_table("token_burns", rows)},
         blocks_table(network, chain.chain_id, headers, set(bounds) if bounds else set()),
         hashes,
     )
 
 
-def _index_chain(
-    config: Config,
-    network: str,
-    chain_name: str,
-    lake: Lake,
-    *,
-    from_block: int | None = None,
-    to_block: int | None = None,
-    overwrite: bool = False,
-    progress: ProgressFn | None = None,
-) -> ChainReport:
-    """Index the network's spl_burns sources on one Solana chain; block numbers are slots."""
-    t0 = time.perf_counter()
-    chain = config.any_chain(chain_name)
-    if not isinstance(chain, SolanaChainConfig):
-        raise ConfigError(f"chains.{chain_name} is not a solana chain")
-    sources = [
-        s
-        for s in config.network(network).sources
-        if s.chain == chain_name and s.kind is SourceKind.spl_burns
-    ]
-    client = connect(chain_name, chain)
-    try:
-        check_decimals(client, config, sources)
-        head = int(client.call("getSlot", [FINALIZED]))
-        final = head - chain.finality_depth
-        first = min(s.start_block for s in sources)
-        rng = aligned_range(first, final, chain.chunk_size, from_block, to_block)
-        report = ChainReport(chain_name, chain.chain_id, head, final, rng)
-        if rng is None:
-            return report
-        cp = lake.load_checkpoint(network, chain.chain_id)
-        todo, report.chunks_skipped = chunks_to_do(
-            lake, cp, network, chain.chain_id, rng, chain.chunk_size, DATASETS, overwrite
-        )
-        if not todo:
-            return report
+class SolanaSession:
+    """The Solana chain kind for the driver (indexers.driver): signatures listed once for
+    the chunks to do, then each chunk's transactions and burn / boundary headers."""
+
+    def __init__(self, config: Config, network: str, chain_name: str) -> None:
+        chain = config.any_chain(chain_name)
+        if not isinstance(chain, SolanaChainConfig):
+            raise ConfigError(f"chains.{chain_name} is not a solana chain")
+        self.network = network
+        self.chain = chain
+        self.chain_id = chain.chain_id
+        self.finality_depth = chain.finality_depth
+        self.chunk_size = chain.chunk_size
+        self.workers = chain.concurrency
+        self.sources = [
+            s
+            for s in config.network(network).sources
+            if s.chain == chain_name and s.kind is SourceKind.spl_burns
+        ]
+        self.datasets = DATASETS
+        self.client = connect(chain_name, chain)
+        self.stats = _Stats()
+        self.per_chunk: dict[tuple[int, int], list[Signature]] = defaultdict(list)
+        try:
+            check_decimals(self.client, config, self.sources)
+        except BaseException:
+            self.client.close()
+            raise
+
+    def head(self) -> int:
+        return int(self.client.call("getSlot", [FINALIZED]))
+
+    def find_reorg(self, cp: Checkpoint, head: int) -> ReorgRecord | None:
+        return None  # read at commitment finalized: a finalized slot is never rolled back
+
+    def prepare(self, todo: list[tuple[int, int]]) -> None:
         # The mint lists every burn of it; the burn wallets sign theirs: scanning both
         # catches a burn whichever way it is signed. Signatures are deduplicated.
-        addresses = sorted({a for s in sources for a in [s.address, *s.burn_owners]})
+        addresses = sorted({a for s in self.sources for a in [s.address, *s.burn_owners]})
         by_sig: dict[str, Signature] = {}
         for addr in addresses:
             for sig in list_signatures(
-                client, addr, todo[0][0], todo[-1][1], chain.signatures_per_request
+                self.client, addr, todo[0][0], todo[-1][1], self.chain.signatures_per_request
             ):
                 by_sig[sig.signature] = sig
-        per_chunk: dict[tuple[int, int], list[Signature]] = defaultdict(list)
         for sig in by_sig.values():
             for s, e in todo:
                 if s <= sig.slot <= e:
-                    per_chunk[(s, e)].append(sig)
+                    self.per_chunk[(s, e)].append(sig)
                     break
-        stats = _Stats(signatures=len(by_sig))
+        self.stats.signatures = len(by_sig)
 
-        def run(se: tuple[int, int]) -> ChunkRecord:
-            return _index_chunk(
-                client, lake, network, chain, sources, se[0], se[1], per_chunk[se], stats
-            )
+    def index_chunk(self, start: int, end: int) -> ChunkOutput:
+        return _index_chunk(
+            self.client, self.network, self.chain, self.sources, start, end,
+            self.per_chunk[(start, end)], self.stats,
+        )
 
-        for rec in run_bounded(run, todo, chain.concurrency):
-            record_chunk(
-                report,
-                cp,
-                lake,
-                rec,
-                network=network,
-                chain_name=chain_name,
-                total=len(todo),
-                progress=progress,
-            )
+    def finish(self, report: ChainReport) -> None:
         # "logs" in the report are the raw items read: here the transactions fetched.
-        report.logs = stats.transactions
-        report.ignored_shape = stats.failed_skipped
-        report.rpc = dict(client.stats)
-        report.seconds = time.perf_counter() - t0
-        return report
-    finally:
-        client.close()
+        report.logs = self.stats.transactions
+        report.ignored_shape = self.stats.failed_skipped
+        report.rpc = dict(self.client.stats)
 
-
-index_chain = with_writer_lock(_index_chain)
+    def close(self) -> None:
+        self.client.close()

@@ -16,8 +16,8 @@ import pytest
 
 from depinrev.config import Config, load_config
 from depinrev.lake import DATASETS, Lake
+from indexers import driver
 from indexers.dispatch import index_network
-from indexers.evm import extract
 from tests.support.devnet import DEVNET_CONFIG
 
 pytestmark = pytest.mark.integration
@@ -117,23 +117,23 @@ def test_crash_mid_run_then_rerun_gives_byte_identical_files(indexed, tmp_path, 
     config, lake, _ = indexed
     reference = _hashes(lake)
     crashed = tmp_path / "lake"
-    real = extract.index_chunk
+    real = driver.write_chunk
     calls = {"n": 0}
 
-    def crashing(job, fetcher, lk, stats):
+    def crashing(lk, network, chain_id, start, end, out, writer=None):
         calls["n"] += 1
         if calls["n"] == 3:
             # die halfway through writing: a temp file is left behind, no rename happens
-            part = lk.chunk_path("blocks", job.network, job.chain_id, job.start, job.end)
+            part = lk.chunk_path("blocks", network, chain_id, start, end)
             part.parent.mkdir(parents=True, exist_ok=True)
             part.with_name(f".{part.name}.tmp-999").write_bytes(b"PAR1 half a file")
             raise KeyboardInterrupt("simulated crash")
-        return real(job, fetcher, lk, stats)
+        return real(lk, network, chain_id, start, end, out, writer)
 
-    monkeypatch.setattr(extract, "index_chunk", crashing)
+    monkeypatch.setattr(driver, "write_chunk", crashing)
     with pytest.raises(KeyboardInterrupt):
         _index_all(config, crashed)
-    monkeypatch.setattr(extract, "index_chunk", real)
+    monkeypatch.setattr(driver, "write_chunk", real)
     _index_all(config, crashed)
     assert _hashes(crashed) == reference
 

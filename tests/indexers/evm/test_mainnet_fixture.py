@@ -188,7 +188,7 @@ def test_results_too_large_even_for_one_block_is_a_clear_error(mainnet, tmp_path
 
 
 def test_rpc_with_another_chain_id_is_refused(mainnet, tmp_path, monkeypatch):
-    from indexers.evm import ChainMismatch
+    from indexers.chunked import ChainMismatch
 
     logs, emitters = mainnet
     chain = _chain(logs)
