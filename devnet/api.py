@@ -567,87 +567,28 @@ def devnet_up(
     addresses = check_config_addresses(config, cfg_path)
     ddir = Path(data_dir).resolve()
     ddir.mkdir(parents=True, exist_ok=True)
-    old = _read_state(ddir)
-    if old is not None and old.running and any(pid_alive(c.pid) for c in old.chains.values()):
-        if (
-            reuse_running
-            and old.cache_key == cache_key(cfg_path, seed, scale, keep_history)
-            and all(pid_alive(c.pid) for c in old.chains.values())
-        ):
-            say(f"reusing the devnet already running from {ddir}")
-            return old
-        raise DevnetError(
-            f"a devnet from {ddir} is already running; run `depinrev devnet down` first"
-        )
+    key = cache_key(cfg_path, seed, scale, keep_history)
+    running = _running_devnet(ddir, key if reuse_running else None)
+    if running is not None:
+        say(f"reusing the devnet already running from {ddir}")
+        return running
 
     urls = {name: c.rpc_url() for name, c in config.chains.items()}
     ports = {name: local_port(urls[name], name) for name in config.chains}
     for name, chain in config.chains.items():
         check_port_free(ports[name], name, chain.chain_id, urls[name])
-
-    key = cache_key(cfg_path, seed, scale, keep_history)
+    chains = _Chains(config, ddir, urls, ports, say)
     cdir = ddir / "cache" / key
     cached = use_cache and (cdir / "meta.json").exists()
-    pids: dict[str, tuple[int, Path]] = {}
     try:
-        if use_cache and not cached:
-            cdir.mkdir(parents=True, exist_ok=True)
-        for name, chain in config.chains.items():
-            load = cdir / f"{name}.json" if cached else None
-            dump = cdir / f"{name}.dump.json" if use_cache and not cached and keep_history else None
-            pids[name] = start_anvil(name, ports[name], chain.chain_id, ddir, load, dump)
-            say(
-                f"started anvil for {name} (chain {chain.chain_id}) on {urls[name]}, "
-                f"pid {pids[name][0]}" + (" from cache" if cached else "")
-            )
         if cached:
-            meta = json.loads((cdir / "meta.json").read_text())
-            for name in config.chains:
-                _check_head(name, urls[name], meta["heads"][name])
-            shutil.copyfile(cdir / LEDGER_FILE, ddir / LEDGER_FILE)
-            shutil.copyfile(cdir / SUMMARY_FILE, ddir / SUMMARY_FILE)
-            events = int(meta["events"])
-            heads = meta["heads"]
+            heads, events = _restore(chains, cdir)
         else:
-            say(f"replaying 2025 with seed {seed}, scale {scale}")
-            rows, expected, deployed = _replay(config, urls, seed, scale, say)
-            if deployed != {k: addresses[k] for k in deployed}:
-                raise DevnetError(f"deployed addresses {deployed} differ from {addresses}")
-            events = write_ledger(rows, ddir / LEDGER_FILE)
-            summary = summarize(rows)
-            summary.update(seed=seed, scale=scale, events=events, chains=expected)
-            write_json(summary, ddir / SUMMARY_FILE)
-            heads = {}
-            for name in config.chains:
-                with Rpc(urls[name]) as rpc:
-                    blk = rpc.call("eth_getBlockByNumber", "latest", False)
-                    heads[name] = {"number": int(blk["number"], 16), "hash": blk["hash"]}
-            if use_cache and not keep_history:
-                for name in config.chains:
-                    dump_latest_state(urls[name], cdir / f"{name}.json")
-            elif use_cache:
-                # Restart each chain from its own dump: the cache is then proven to restore the
-                # same chain (head hash checked) before it is trusted by a later `up`.
-                for name, chain in config.chains.items():
-                    dump = cdir / f"{name}.dump.json"
-                    stop_dumping(pids[name][0], dump)
-                    dump.replace(cdir / f"{name}.json")
-                    pids[name] = start_anvil(
-                        name, ports[name], chain.chain_id, ddir, cdir / f"{name}.json"
-                    )
-                    _check_head(name, urls[name], heads[name])
-            if use_cache:
-                shutil.copyfile(ddir / LEDGER_FILE, cdir / LEDGER_FILE)
-                shutil.copyfile(ddir / SUMMARY_FILE, cdir / SUMMARY_FILE)
-                # meta.json last: its presence marks a complete cache entry.
-                write_json(
-                    {"heads": heads, "events": events, "seed": seed, "scale": scale},
-                    cdir / "meta.json",
-                )
-                say(f"cached the chains in {cdir}")
+            heads, events = _replay_chains(
+                chains, addresses, cdir if use_cache else None, seed, scale, keep_history
+            )
     except BaseException:
-        for pid, _ in pids.values():
-            stop_pid(pid)
+        chains.stop_all()
         raise
 
     state = DevnetState(
@@ -663,8 +604,8 @@ def devnet_up(
                 chain_id=chain.chain_id,
                 rpc_url=urls[name],
                 port=ports[name],
-                pid=pids[name][0],
-                log_file=str(pids[name][1]),
+                pid=chains.pids[name][0],
+                log_file=str(chains.pids[name][1]),
                 head_block=heads[name]["number"],
                 head_hash=heads[name]["hash"],
                 finality_depth=chain.finality_depth,
@@ -679,6 +620,112 @@ def devnet_up(
     )
     write_json(state.to_json(), ddir / STATE_FILE)
     return state
+
+
+def _running_devnet(ddir: Path, reuse_key: str | None) -> DevnetState | None:
+    """The devnet already running from `ddir` if it may be reused (same cache key, every
+    chain alive); refused if one runs that may not; None if none runs."""
+    old = _read_state(ddir)
+    if old is None or not old.running or not any(pid_alive(c.pid) for c in old.chains.values()):
+        return None
+    if (
+        reuse_key is not None
+        and old.cache_key == reuse_key
+        and all(pid_alive(c.pid) for c in old.chains.values())
+    ):
+        return old
+    raise DevnetError(f"a devnet from {ddir} is already running; run `depinrev devnet down` first")
+
+
+@dataclass
+class _Chains:
+    """The anvil processes of one devnet being brought up."""
+
+    config: Config
+    ddir: Path
+    urls: dict[str, str]
+    ports: dict[str, int]
+    say: Log
+    pids: dict[str, tuple[int, Path]] = field(default_factory=dict)
+
+    def start(self, name: str, load: Path | None = None, dump: Path | None = None) -> None:
+        chain = self.config.chains[name]
+        self.pids[name] = start_anvil(
+            name, self.ports[name], chain.chain_id, self.ddir, load, dump
+        )
+        self.say(
+            f"started anvil for {name} (chain {chain.chain_id}) on {self.urls[name]}, "
+            f"pid {self.pids[name][0]}" + (" from cache" if load is not None else "")
+        )
+
+    def stop_all(self) -> None:
+        for pid, _ in self.pids.values():
+            stop_pid(pid)
+
+
+def _restore(chains: _Chains, cdir: Path) -> tuple[dict[str, Any], int]:
+    """Start every chain from its cached state; heads checked against the cache's record."""
+    for name in chains.config.chains:
+        chains.start(name, load=cdir / f"{name}.json")
+    meta = json.loads((cdir / "meta.json").read_text())
+    for name in chains.config.chains:
+        _check_head(name, chains.urls[name], meta["heads"][name])
+    shutil.copyfile(cdir / LEDGER_FILE, chains.ddir / LEDGER_FILE)
+    shutil.copyfile(cdir / SUMMARY_FILE, chains.ddir / SUMMARY_FILE)
+    return meta["heads"], int(meta["events"])
+
+
+def _replay_chains(
+    chains: _Chains,
+    addresses: dict[str, str],
+    cdir: Path | None,
+    seed: int,
+    scale: float,
+    keep_history: bool,
+) -> tuple[dict[str, Any], int]:
+    """Start fresh chains, replay the year into them, write the ledger; with a cache
+    directory, cache the chains (and, keeping history, restart them from their dumps)."""
+    config, ddir, say = chains.config, chains.ddir, chains.say
+    if cdir is not None:
+        cdir.mkdir(parents=True, exist_ok=True)
+    for name in config.chains:
+        dump = cdir / f"{name}.dump.json" if cdir is not None and keep_history else None
+        chains.start(name, dump=dump)
+    say(f"replaying 2025 with seed {seed}, scale {scale}")
+    rows, expected, deployed = _replay(config, chains.urls, seed, scale, say)
+    if deployed != {k: addresses[k] for k in deployed}:
+        raise DevnetError(f"deployed addresses {deployed} differ from {addresses}")
+    events = write_ledger(rows, ddir / LEDGER_FILE)
+    summary = summarize(rows)
+    summary.update(seed=seed, scale=scale, events=events, chains=expected)
+    write_json(summary, ddir / SUMMARY_FILE)
+    heads: dict[str, Any] = {}
+    for name in config.chains:
+        with Rpc(chains.urls[name]) as rpc:
+            blk = rpc.call("eth_getBlockByNumber", "latest", False)
+            heads[name] = {"number": int(blk["number"], 16), "hash": blk["hash"]}
+    if cdir is None:
+        return heads, events
+    if not keep_history:
+        for name in config.chains:
+            dump_latest_state(chains.urls[name], cdir / f"{name}.json")
+    else:
+        # Restart each chain from its own dump: the cache is then proven to restore the
+        # same chain (head hash checked) before it is trusted by a later `up`.
+        for name in config.chains:
+            dump = cdir / f"{name}.dump.json"
+            stop_dumping(chains.pids[name][0], dump)
+            dump.replace(cdir / f"{name}.json")
+            chains.start(name, load=cdir / f"{name}.json")
+            _check_head(name, chains.urls[name], heads[name])
+    shutil.copyfile(ddir / LEDGER_FILE, cdir / LEDGER_FILE)
+    shutil.copyfile(ddir / SUMMARY_FILE, cdir / SUMMARY_FILE)
+    # meta.json last: its presence marks a complete cache entry.
+    write_json(
+        {"heads": heads, "events": events, "seed": seed, "scale": scale}, cdir / "meta.json"
+    )
+    say(f"cached the chains in {cdir}")
+    return heads, events
 
 
 def _check_head(name: str, url: str, head: dict[str, Any]) -> None:
