@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 AMOUNT = pa.decimal128(38, 0)
@@ -141,6 +142,15 @@ class ChunkFile:
     path: Path
 
 
+@dataclass(frozen=True)
+class RangeFile:
+    """A chunk file seen from a block range: its rows inside the range, its SHA-256."""
+
+    chunk: ChunkFile
+    rows_in_range: int
+    sha256: str
+
+
 class Lake:
     """A lake rooted at a local path."""
 
@@ -221,12 +231,19 @@ class Lake:
                     removed.append(c.path)
         return removed
 
-    def read_dataset(self, dataset: str, network: str | None = None) -> pa.Table:
-        files = [c.path for c in self.chunk_files(dataset, network)]
-        schema = ALL_SCHEMAS[dataset]
-        if not files:
-            return schema.empty_table()
-        return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
+    def files_in_range(
+        self, dataset: str, network: str, chain_id: int, lo: int, hi: int
+    ) -> list[RangeFile]:
+        """The chunk files holding blocks of [lo, hi], each with its rows inside the range
+        and its SHA-256 (what a partition's materialization reports)."""
+        out: list[RangeFile] = []
+        for c in self.chunk_files(dataset, network, chain_id):
+            if c.end < lo or c.start > hi:
+                continue
+            blocks = pq.read_table(c.path, columns=["block_number"])["block_number"]
+            inside = pc.and_(pc.greater_equal(blocks, lo), pc.less_equal(blocks, hi))
+            out.append(RangeFile(c, int(pc.sum(inside).as_py() or 0), file_sha256(c.path)))
+        return out
 
     # --- checkpoints ------------------------------------------------------------------------
     def load_checkpoint(self, network: str, chain_id: int) -> Checkpoint:

@@ -96,7 +96,7 @@ def test_no_import_cycles_between_modules() -> None:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if seen.get(nxt) == 1:
-                cycle = stack[stack.index(nxt):] + [nxt]
+                cycle = [*stack[stack.index(nxt) :], nxt]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if nxt not in seen:
                 visit(nxt)

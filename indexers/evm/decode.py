@@ -217,28 +217,7 @@ def decode_logs(
     """
     stats = stats if stats is not None else DecodeStats()
     stats.logs += logs.height
-    if logs.height and logs["removed"].any():
-        raise ReorgDuringRun("the node returned logs flagged removed")
-    if logs.height:
-        joined = logs.join(
-            headers.select(
-                "block_number", pl.col("block_hash").alias("header_hash"), "block_timestamp"
-            ),
-            on="block_number",
-            how="left",
-        )
-        missing = joined.filter(pl.col("header_hash").is_null())
-        if missing.height:
-            raise DecodeError(f"no header fetched for block {missing['block_number'][0]}")
-        bad = joined.filter(pl.col("header_hash") != pl.col("block_hash"))
-        if bad.height:
-            raise ReorgDuringRun(
-                f"log in block {bad['block_number'][0]} has hash {bad['block_hash'][0]} but the "
-                f"header says {bad['header_hash'][0]}"
-            )
-        logs = joined.drop("header_hash")
-    else:
-        logs = logs.with_columns(pl.lit(None, pl.Int64).alias("block_timestamp"))
+    logs = _with_header_times(logs, headers)
 
     parts: dict[str, list[pa.Table]] = {d: [] for d in datasets_for(sources)}
     routed = 0
@@ -272,18 +251,42 @@ def decode_logs(
         stats.decoded += good.height
     stats.ignored_unrouted += logs.height - routed
 
-    out: dict[str, pa.Table] = {}
-    for dataset, tables in parts.items():
-        schema = DATASETS[dataset]
-        if not tables:
-            out[dataset] = schema.empty_table()
-            continue
-        t = pa.concat_tables(tables)
-        order = pc.sort_indices(
-            t, sort_keys=[("block_number", "ascending"), ("log_index", "ascending")]
+    return {dataset: _sorted(dataset, tables) for dataset, tables in parts.items()}
+
+
+def _with_header_times(logs: pl.DataFrame, headers: pl.DataFrame) -> pl.DataFrame:
+    """Each log with its block's timestamp from the headers; a log whose block hash is not
+    its header's means the chain moved under the run (ReorgDuringRun, retried)."""
+    if logs.height == 0:
+        return logs.with_columns(pl.lit(None, pl.Int64).alias("block_timestamp"))
+    if logs["removed"].any():
+        raise ReorgDuringRun("the node returned logs flagged removed")
+    joined = logs.join(
+        headers.select(
+            "block_number", pl.col("block_hash").alias("header_hash"), "block_timestamp"
+        ),
+        on="block_number",
+        how="left",
+    )
+    missing = joined.filter(pl.col("header_hash").is_null())
+    if missing.height:
+        raise DecodeError(f"no header fetched for block {missing['block_number'][0]}")
+    bad = joined.filter(pl.col("header_hash") != pl.col("block_hash"))
+    if bad.height:
+        raise ReorgDuringRun(
+            f"log in block {bad['block_number'][0]} has hash {bad['block_hash'][0]} but the "
+            f"header says {bad['header_hash'][0]}"
         )
-        out[dataset] = t.take(order)
-    return out
+    return joined.drop("header_hash")
+
+
+def _sorted(dataset: str, tables: list[pa.Table]) -> pa.Table:
+    """A dataset's decoded parts as one table in lake order (block, log index)."""
+    if not tables:
+        return DATASETS[dataset].empty_table()
+    t = pa.concat_tables(tables)
+    keys = [("block_number", "ascending"), ("log_index", "ascending")]
+    return t.take(pc.sort_indices(t, sort_keys=keys))
 
 
 def _with_event(t: pa.Table, event: str) -> pa.Table:

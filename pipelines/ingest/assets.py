@@ -8,13 +8,13 @@ re-run rewrites the same bytes.
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import dagster as dg
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from depinrev.catalogue import BLOCKS_DATASET, BLOCKS_DESCRIPTION, EVENT_DATASETS
-from depinrev.lake import file_sha256
+from depinrev.config import Config
+from depinrev.lake import Lake
 from indexers.dispatch import chain_clock, index_chain
 from pipelines.ingest.checks import coverage_contiguous, range_indexed, rows_written_match
 from pipelines.ingest.partitions import day_window, network_day
@@ -76,74 +76,13 @@ def index_lake(
         dims = network_day.get_partition_key_from_str(key).keys_by_dimension
         by_network[dims["network"]].append(dims["day"])
 
-    day_blocks: dict[str, object] = {}
-    files: dict[str, list[dict[str, object]]] = defaultdict(list)
-    rows: dict[str, int] = defaultdict(int)
-    checks: list[dg.AssetCheckResult] = []
+    run = _IngestRun()
     for network, days in sorted(by_network.items()):
         config.network(network)  # a partition of a network no longer configured fails clearly
-        start_ts, end_ts = day_window(min(days))[0], day_window(max(days))[1]
         for chain_name in config.chains_of(network):
-            chain = config.any_chain(chain_name)
-            first = min(
-                s.start_block for s in config.network(network).sources if s.chain == chain_name
-            )
-            with chain_clock(config, chain_name) as (final, clock):
-                rng = clock.range_for(start_ts, end_ts, first, final)
-            where = f"{network}/{chain_name} {min(days)}..{max(days)}"
-            day_blocks[where] = list(rng) if rng else "no finalized block in these days"
-            if rng is None:
-                context.log.info(f"{where}: no finalized block in the window")
-                continue
-            report = index_chain(
-                config, network, chain_name, lk, from_block=rng[0], to_block=rng[1]
-            )
-            context.log.info(
-                f"{where}: blocks {rng[0]}-{rng[1]} -> chunks written {report.chunks_indexed}, "
-                f"skipped {report.chunks_skipped}, logs {report.logs}"
-            )
-            indexed = range_indexed(lk, network, chain.chain_id, rng)
-            checks.append(
-                dg.AssetCheckResult(
-                    check_name=PARTITION_CHECK,
-                    asset_key=lake_key("blocks"),
-                    passed=indexed.passed,
-                    description=f"{where}: {indexed.description}",
-                    metadata=indexed.metadata,
-                )
-            )
-            outcome = rows_written_match(lk, network, chain.chain_id, report.written, report.rows)
-            if not outcome.passed:
-                checks.append(
-                    dg.AssetCheckResult(
-                        check_name=ROWS_CHECK,
-                        asset_key=lake_key("blocks"),
-                        passed=False,
-                        description=f"{where}: {outcome.description}",
-                        metadata=outcome.metadata,
-                    )
-                )
-            for dataset in INGEST_DATASETS:
-                for c in lk.chunk_files(dataset, network, chain.chain_id):
-                    if c.end < rng[0] or c.start > rng[1]:
-                        continue
-                    blocks = pq.read_table(c.path, columns=["block_number"])["block_number"]
-                    inside = pc.and_(
-                        pc.greater_equal(blocks, rng[0]), pc.less_equal(blocks, rng[1])
-                    )
-                    n = pc.sum(inside).as_py() or 0
-                    rows[dataset] += n
-                    files[dataset].append(
-                        {
-                            "path": str(c.path),
-                            "blocks": f"{c.start}-{c.end}",
-                            "rows_in_days": n,
-                            "sha256": file_sha256(c.path),
-                            "chain_id": c.chain_id,
-                        }
-                    )
+            _index_days(context, config, lk, network, chain_name, min(days), max(days), run)
         cov = coverage_contiguous(config, lk, network)
-        checks.append(
+        run.checks.append(
             dg.AssetCheckResult(
                 check_name=COVERAGE_CHECK,
                 asset_key=lake_key("blocks"),
@@ -153,30 +92,106 @@ def index_lake(
                 metadata=cov.metadata,
             )
         )
-
-    for name in (ROWS_CHECK, PARTITION_CHECK):  # nothing to index: no final block in the days
-        if not any(c.check_name == name for c in checks):
-            checks.append(
-                dg.AssetCheckResult(
-                    check_name=name,
-                    asset_key=lake_key("blocks"),
-                    passed=True,
-                    description="nothing to index",
-                )
-            )
     for dataset in INGEST_DATASETS:
         yield dg.MaterializeResult(
             asset_key=lake_key(dataset),
             metadata={
-                "dagster/row_count": rows[dataset],
-                "day_to_blocks": dg.MetadataValue.json(day_blocks),
-                "files": dg.MetadataValue.json(files[dataset]),
+                "dagster/row_count": run.rows[dataset],
+                "day_to_blocks": dg.MetadataValue.json(run.day_blocks),
+                "files": dg.MetadataValue.json(run.files[dataset]),
                 "parquet_dir": dg.MetadataValue.path(str(lk.root / dataset)),
             },
         )
+    yield from _one_result_per_check(run.checks)
+
+
+@dataclass
+class _IngestRun:
+    """What an ingest run reports: per chain and days the block range, per dataset the files
+    and rows inside the range, and the check results."""
+
+    day_blocks: dict[str, object] = field(default_factory=dict)
+    files: dict[str, list[dict[str, object]]] = field(default_factory=lambda: defaultdict(list))
+    rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    checks: list[dg.AssetCheckResult] = field(default_factory=list)
+
+
+def _index_days(
+    context: dg.AssetExecutionContext,
+    config: Config,
+    lk: Lake,
+    network: str,
+    chain_name: str,
+    first_day: str,
+    last_day: str,
+    run: _IngestRun,
+) -> None:
+    """Index one chain of a network over whole UTC days, and check what was written."""
+    chain = config.any_chain(chain_name)
+    first = min(s.start_block for s in config.network(network).sources if s.chain == chain_name)
+    with chain_clock(config, chain_name) as (final, clock):
+        rng = clock.range_for(day_window(first_day)[0], day_window(last_day)[1], first, final)
+    where = f"{network}/{chain_name} {first_day}..{last_day}"
+    run.day_blocks[where] = list(rng) if rng else "no finalized block in these days"
+    if rng is None:
+        context.log.info(f"{where}: no finalized block in the window")
+        return
+    report = index_chain(config, network, chain_name, lk, from_block=rng[0], to_block=rng[1])
+    context.log.info(
+        f"{where}: blocks {rng[0]}-{rng[1]} -> chunks written {report.chunks_indexed}, "
+        f"skipped {report.chunks_skipped}, logs {report.logs}"
+    )
+    indexed = range_indexed(lk, network, chain.chain_id, rng)
+    run.checks.append(
+        dg.AssetCheckResult(
+            check_name=PARTITION_CHECK,
+            asset_key=lake_key("blocks"),
+            passed=indexed.passed,
+            description=f"{where}: {indexed.description}",
+            metadata=indexed.metadata,
+        )
+    )
+    outcome = rows_written_match(lk, network, chain.chain_id, report.written, report.rows)
+    if not outcome.passed:
+        run.checks.append(
+            dg.AssetCheckResult(
+                check_name=ROWS_CHECK,
+                asset_key=lake_key("blocks"),
+                passed=False,
+                description=f"{where}: {outcome.description}",
+                metadata=outcome.metadata,
+            )
+        )
+    for dataset in INGEST_DATASETS:
+        for f in lk.files_in_range(dataset, network, chain.chain_id, rng[0], rng[1]):
+            run.rows[dataset] += f.rows_in_range
+            run.files[dataset].append(
+                {
+                    "path": str(f.chunk.path),
+                    "blocks": f"{f.chunk.start}-{f.chunk.end}",
+                    "rows_in_days": f.rows_in_range,
+                    "sha256": f.sha256,
+                    "chain_id": f.chunk.chain_id,
+                }
+            )
+
+
+def _one_result_per_check(checks: list[dg.AssetCheckResult]) -> list[dg.AssetCheckResult]:
+    """One result per check (a failure anywhere fails it); a check nothing ran passes with
+    'nothing to index' (no final block in the days)."""
     merged: dict[str, dg.AssetCheckResult] = {}
-    for c in checks:  # one result per check: a failure anywhere fails the check
+    for c in checks:
         prev = merged.get(c.check_name)
         if prev is None or (prev.passed and not c.passed):
             merged[c.check_name] = c
-    yield from merged.values()
+    for name in (ROWS_CHECK, PARTITION_CHECK):
+        merged.setdefault(
+            name,
+            dg.AssetCheckResult(
+                check_name=name,
+                asset_key=lake_key("blocks"),
+                passed=True,
+                description="nothing to index",
+            ),
+        )
+    return list(merged.values())

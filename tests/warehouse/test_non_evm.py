@@ -41,6 +41,7 @@ from pipelines.ingest.partitions import network_day_key
 from pipelines.resources import LakeResource, NetworkConfigResource
 from tests.support.cosmos_node import CosmosNode, block_hash
 from tests.support.jsonrpc_server import JsonRpcServer
+from tests.support.lake_read import read_dataset
 from tests.support.solana_cluster import SolanaCluster, fake_hash
 from warehouse.build import BuildResult, audit_warehouse, build_warehouse, prepare_inputs
 from warehouse.rules import expand_rules, source_tokens
@@ -484,5 +485,5 @@ def test_dagster_day_partition_of_a_solana_network(servers, tmp_path: Path):
     # 2025-04-10 is slots 90,720-95,039: the whole grid chunk 0-99,999 is indexed
     cp = Lake(tmp_path / "lake").load_checkpoint("render", 101)
     assert [(c.start, c.end) for c in cp.chunks] == [(0, 99_999)]
-    burns = Lake(tmp_path / "lake").read_dataset("token_burns", "render").to_pylist()
+    burns = read_dataset(Lake(tmp_path / "lake"), "token_burns", "render").to_pylist()
     assert [(b["block_number"], b["amount_str"]) for b in burns] == [(30_000, "95000000000")]

@@ -23,6 +23,7 @@ from indexers.cosmos.extract import parse_time
 from indexers.dispatch import index_network
 from tests.support.cosmos_node import CosmosNode, block_hash, fake_tx
 from tests.support.jsonrpc_server import JsonRpcServer
+from tests.support.lake_read import read_dataset
 from tests.support.paths import shared_fixtures
 
 ENV = "DEPINREV_TEST_COSMOS_RPC"
@@ -324,7 +325,7 @@ def test_akash_block_gives_exactly_the_expected_rows(tmp_path, monkeypatch):
         monkeypatch.setenv(ENV, server.url)
         report = index_network(_akash_config(), "akash", tmp_path)
     lake = Lake(tmp_path)
-    rows = lake.read_dataset("lease_payments", "akash").to_pylist()
+    rows = read_dataset(lake, "lease_payments", "akash").to_pylist()
     got = [
         (
             r["event"],
@@ -374,7 +375,7 @@ def test_akash_block_gives_exactly_the_expected_rows(tmp_path, monkeypatch):
     # coverage by height: the grid chunks and their boundary headers
     cp = lake.load_checkpoint("akash", 900001)
     assert list(cp.covered()) == [(AKASH_HEIGHT - 23, AKASH_HEIGHT + 5)]
-    blocks = lake.read_dataset("blocks", "akash").to_pylist()
+    blocks = read_dataset(lake, "blocks", "akash").to_pylist()
     assert sorted((b["block_number"], b["role"]) for b in blocks) == [
         (AKASH_HEIGHT - 23, "boundary"),
         (AKASH_HEIGHT, "log"),
@@ -450,7 +451,7 @@ def test_real_osmosis_block_over_rpc_fee_collector_as_escrow(tmp_path, monkeypat
     with JsonRpcServer(node) as server:
         monkeypatch.setenv(ENV, server.url)
         index_network(cfg, "osmo", tmp_path, from_block=height, to_block=height)
-    rows = Lake(tmp_path).read_dataset("lease_payments", "osmo").to_pylist()
+    rows = read_dataset(Lake(tmp_path), "lease_payments", "osmo").to_pylist()
     assert [(r["provider"] or dist, r["amount_str"] + "uosmo") for r in rows] == want
     assert [r["event"] for r in rows if r["provider"] is None] == ["take_payment"] * sum(
         1 for w in want if w[0] == dist

@@ -19,6 +19,7 @@ from depinrev.lake import DATASETS, Lake
 from indexers import driver
 from indexers.dispatch import index_network
 from tests.support.devnet import DEVNET_CONFIG
+from tests.support.lake_read import read_dataset
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.integration
 def _lake_rows(lake: Lake) -> set[tuple]:
     out = set()
     for dataset in DATASETS:
-        t = lake.read_dataset(dataset).to_pylist()
+        t = read_dataset(lake, dataset).to_pylist()
         for r in t:
             out.add(
                 (
@@ -178,7 +179,7 @@ def test_reorg_deeper_than_finality_is_detected_and_repaired(reorg_devnet, tmp_p
     final = head - chain.finality_depth
 
     # Replace the last blocks, reaching well below the finality depth, with empty ones.
-    burns = lake.read_dataset("token_burns").to_pylist()
+    burns = read_dataset(lake, "token_burns").to_pylist()
     deepest = max(r["block_number"] for r in burns)
     depth = head - deepest + 1
     assert depth > chain.finality_depth
@@ -194,12 +195,12 @@ def test_reorg_deeper_than_finality_is_detected_and_repaired(reorg_devnet, tmp_p
     rows = set()
     for dataset in ("token_burns", "token_mints", "token_prices"):
         rows |= {(r["transaction_hash"], r["log_index"])
-                 for r in lake.read_dataset(dataset, network).to_pylist()}
+                 for r in read_dataset(lake, dataset, network).to_pylist()}
     assert rows == on_chain
     assert not any(r["block_number"] == deepest
-                   for r in lake.read_dataset("token_burns", network).to_pylist())
+                   for r in read_dataset(lake, "token_burns", network).to_pylist())
     # boundary hashes in the lake match the chain again
-    for blk in lake.read_dataset("blocks", network).to_pylist():
+    for blk in read_dataset(lake, "blocks", network).to_pylist():
         if blk["role"] == "boundary":
             got = _rpc(url, "eth_getBlockByNumber", hex(blk["block_number"]), False)["hash"]
             assert got == blk["block_hash"]

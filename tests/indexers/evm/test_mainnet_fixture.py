@@ -19,6 +19,7 @@ from depinrev.config import Config
 from depinrev.lake import Lake
 from indexers.dispatch import index_network
 from tests.support.evm_server import EvmServer, Faults, RecordedChain
+from tests.support.lake_read import read_dataset
 from tests.support.paths import shared_fixtures
 
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -130,12 +131,12 @@ def test_extracts_exactly_the_erc20_transfers_and_ignores_erc721(mainnet, tmp_pa
         monkeypatch.setenv("DEPINREV_TEST_MAINNET_RPC", server.url)
         report = index_network(_config(emitters), "mainnet-sample", tmp_path)
     lake = Lake(tmp_path)
-    transfers = lake.read_dataset("token_transfers")
+    transfers = read_dataset(lake, "token_transfers")
     assert _rows(transfers) == expected
     assert transfers.num_rows == len(expected)
     assert report.chains[0].ignored_shape == 9
-    burns = lake.read_dataset("token_burns")
-    mints = lake.read_dataset("token_mints")
+    burns = read_dataset(lake, "token_burns")
+    mints = read_dataset(lake, "token_mints")
     assert _rows(burns) == {r for r in expected if r[3] == ZERO}
     assert _rows(mints) == {r for r in expected if r[2] == ZERO}
     assert burns.num_rows + mints.num_rows > 0
@@ -160,8 +161,8 @@ def test_supply_only_sources_fetch_mints_and_burns_with_topic_filters(
         index_network(config, "mainnet-sample", tmp_path)
     lake = Lake(tmp_path)
     assert lake.chunk_files("token_transfers") == []
-    assert _rows(lake.read_dataset("token_burns")) == {r for r in expected if r[3] == ZERO}
-    assert _rows(lake.read_dataset("token_mints")) == {r for r in expected if r[2] == ZERO}
+    assert _rows(read_dataset(lake, "token_burns")) == {r for r in expected if r[3] == ZERO}
+    assert _rows(read_dataset(lake, "token_mints")) == {r for r in expected if r[2] == ZERO}
 
 
 def test_provider_range_and_result_limits_are_split_and_retried(mainnet, tmp_path, monkeypatch):
@@ -173,7 +174,7 @@ def test_provider_range_and_result_limits_are_split_and_retried(mainnet, tmp_pat
     assert faults.counts["range"] >= 1
     assert server.limited == 3
     assert report.chains[0].rpc["retries"] >= 3
-    assert _rows(Lake(tmp_path).read_dataset("token_transfers")) == _expected(logs)
+    assert _rows(read_dataset(Lake(tmp_path), "token_transfers")) == _expected(logs)
 
 
 def test_results_too_large_even_for_one_block_is_a_clear_error(mainnet, tmp_path, monkeypatch):

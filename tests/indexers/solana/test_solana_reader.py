@@ -21,6 +21,7 @@ from depinrev.lake import DATASETS, Lake
 from indexers.chunked import ChainMismatch
 from indexers.dispatch import index_network
 from tests.support.jsonrpc_server import JsonRpcServer
+from tests.support.lake_read import read_dataset
 from tests.support.paths import shared_fixtures
 from tests.support.solana_cluster import SolanaCluster, fake_hash
 
@@ -64,7 +65,7 @@ def _config(sources: dict[str, list[dict[str, Any]]], tokens: dict[str, Any], **
 
 
 def _rows(lake: Lake, network: str) -> list[dict[str, Any]]:
-    t = lake.read_dataset("token_burns", network)
+    t = read_dataset(lake, "token_burns", network)
     return t.to_pylist()
 
 
@@ -175,7 +176,7 @@ def test_real_mainnet_responses_give_exactly_the_one_burn(real_cluster, tmp_path
     # coverage: two grid chunks of slots, each with its boundary headers in `blocks`
     cp = lake.load_checkpoint("sample", 101)
     assert list(cp.covered()) == [(83_000_000, 420_000_000)]
-    blocks = lake.read_dataset("blocks", "sample").to_pylist()
+    blocks = read_dataset(lake, "blocks", "sample").to_pylist()
     assert {b["block_number"] for b in blocks if b["role"] == "log"} == {146099091}
     assert {b["block_number"] for b in blocks if b["role"] == "boundary"} == {
         83_000_000,
@@ -195,7 +196,7 @@ def test_real_mainnet_responses_give_exactly_the_one_burn(real_cluster, tmp_path
         400_000_000,
         420_000_000,
     }
-    assert lake.read_dataset("token_burns").schema.equals(DATASETS["token_burns"])
+    assert read_dataset(lake, "token_burns").schema.equals(DATASETS["token_burns"])
 
     # a second run finds every chunk complete and reads no transaction
     real_cluster.fetched.clear()
@@ -405,7 +406,7 @@ def test_constructed_render_and_io_burns(tmp_path, monkeypatch):
     }
     assert "IoBurnFailed1111111" not in cluster.fetched
     # skipped boundary slots: the chunk's first and last produced blocks stand for it
-    blocks = lake.read_dataset("blocks", "render").to_pylist()
+    blocks = read_dataset(lake, "blocks", "render").to_pylist()
     bounds = sorted(b["block_number"] for b in blocks if b["role"] == "boundary")
     assert bounds == [1_000_002, 1_499_999, 1_500_000, 1_999_998, 2_000_000]
     cp = lake.load_checkpoint("render", 101)
