@@ -27,12 +27,14 @@ class SourceKind(StrEnum):
     price_feed = "price_feed"
     spl_burns = "spl_burns"
     akash_escrow = "akash_escrow"
+    subtensor = "subtensor"
 
 
 class ChainKind(StrEnum):
     evm = "evm"
     solana = "solana"
     cosmos = "cosmos"
+    substrate = "substrate"
 
 
 class Reconciliation(StrEnum):
@@ -188,6 +190,28 @@ CATALOGUE: dict[SourceKind, SourceKindSpec] = {
                 "indexed, boundary hashes equal to the chain's) only"
             ),
         ),
+        SourceKindSpec(
+            SourceKind.subtensor,
+            ChainKind.substrate,
+            "Bittensor's Subtensor runtime: transaction fees, registration burns, network "
+            "locks, stake swap fees and key swap costs from System.Events (amounts in rao)",
+            _events(
+                "tao_events",
+                ("transaction_fee", ("amount", "tip")),
+                ("registration_burn", ("amount",)),
+                ("network_lock", ("amount",)),
+                ("stake_fee", ("amount",)),
+                ("key_swap_cost", ("amount",)),
+            ),
+            Reconciliation.none,
+            not_reconciled_reason=(
+                "not reconciled yet: the counter RAORecycledForRegistration(netuid) diffed at "
+                "the quarter's boundary blocks is the check for registration burns (not "
+                "implemented in this version), and TotalIssuance needs the quarter's emissions "
+                "too; the events are checked by coverage (every block of the quarter indexed, "
+                "boundary hashes equal to the chain's) only"
+            ),
+        ),
     )
 }
 
@@ -202,6 +226,8 @@ EVENT_DATASETS: dict[str, str] = {
     "token_mints": "ERC-20 mints: Transfer(0x0, to, value); used for supply reconciliation.",
     "token_transfers": "Every ERC-20 Transfer of tokens with index_transfers set.",
     "token_prices": "Chainlink-style AnswerUpdated price-feed rounds.",
+    "tao_events": "Bittensor revenue events from System.Events, one row per event (block_number "
+    "= height, log_index = event index, transaction_index = extrinsic index or -1).",
 }
 BLOCKS_DATASET = "blocks"
 BLOCKS_DESCRIPTION = "Block headers of chunk boundaries and of every block holding a row."

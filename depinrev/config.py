@@ -151,6 +151,31 @@ class CosmosChainConfig(_RpcChain):
         return v
 
 
+class SubstrateChainConfig(_RpcChain):
+    """A Substrate chain (Bittensor's Subtensor) read over plain JSON-RPC. `chain_id` is only
+    the lake's partition number; the chain's identity is its genesis hash, checked against
+    chain_getBlockHash(0) before anything is read. Block numbers are block heights.
+    """
+
+    kind: Literal["substrate"]
+    genesis_hash: str = Field(pattern=r"^0x[0-9a-f]{64}$", description="chain_getBlockHash(0)")
+    genesis_hash_unconfirmed: bool = Field(
+        default=False,
+        description="the pinned hash was not yet checked against a node: the first run checks "
+        "it and says so",
+    )
+    # Reads follow chain_getFinalizedHead (GRANDPA finality): 0 is safe.
+    finality_depth: int = Field(default=0, ge=0, le=100_000)
+    # 7,200 blocks is a day at 12 s a block: a file per day.
+    chunk_size: int = Field(default=7_200, ge=1, le=10_000_000, description="blocks per file")
+    concurrency: int = Field(default=8, ge=1, le=64, description="blocks fetched at once")
+    slot_seconds: int = Field(default=12, ge=1, le=600, description="Aura slot duration")
+    metadata_cache: str = Field(
+        default="data/cache/substrate-metadata",
+        description="folder of runtime metadata, one file per spec version",
+    )
+
+
 def _chain_kind(v: Any) -> str | None:
     # EVM chains predate `kind`: a chain without it is EVM, so existing files stay valid.
     if isinstance(v, dict):
@@ -159,16 +184,17 @@ def _chain_kind(v: Any) -> str | None:
     return getattr(v, "kind", None)
 
 
-CHAIN_KINDS = ("evm", "solana", "cosmos")
+CHAIN_KINDS = ("evm", "solana", "cosmos", "substrate")
 
 AnyChain = Annotated[
     Annotated[ChainConfig, Tag("evm")]
     | Annotated[SolanaChainConfig, Tag("solana")]
-    | Annotated[CosmosChainConfig, Tag("cosmos")],
+    | Annotated[CosmosChainConfig, Tag("cosmos")]
+    | Annotated[SubstrateChainConfig, Tag("substrate")],
     Discriminator(
         _chain_kind,
         custom_error_type="chain_kind",
-        custom_error_message="kind must be one of evm (the default), solana or cosmos",
+        custom_error_message="kind must be one of evm (the default), solana, cosmos or substrate",
     ),
 ]
 
@@ -249,6 +275,13 @@ class SourceConfig(_Strict):
             return _check_pubkey(v)
         if kind is SourceKind.akash_escrow:
             return _check_bech32(v)
+        if kind is SourceKind.subtensor:
+            if v != "runtime":
+                raise ValueError(
+                    f"{v!r}: a subtensor source reads the chain's runtime events; its address "
+                    "is the word runtime"
+                )
+            return v
         return _check_address(v)
 
     @field_validator("burn_owners")
@@ -293,6 +326,13 @@ class RevenueRule(_Strict):
     field: str = "amount"
     labels: dict[Label, str] = Field(min_length=1)
     note: str | None = None
+    from_spec_version: int | None = Field(
+        default=None,
+        ge=0,
+        description="substrate sources only: the rule applies from this runtime spec version "
+        "until the next rule of the same source, event and field with a higher one (versions "
+        "between the listed ones follow the nearest earlier rule)",
+    )
 
     @field_validator("labels")
     @classmethod
@@ -335,6 +375,11 @@ class NetworkConfig(_Strict):
                 raise ValueError(
                     f"revenue_rules[{i}].event {rule.event!r} is not an event of a {src.kind.value}"
                     f" source; choose one of {sorted(events)}"
+                )
+            if rule.from_spec_version is not None and src.kind is not SourceKind.subtensor:
+                raise ValueError(
+                    f"revenue_rules[{i}].from_spec_version is only for subtensor sources "
+                    "(runtime spec versions)"
                 )
             if rule.field not in events[rule.event]:
                 raise ValueError(
@@ -450,7 +495,9 @@ class Config(_Strict):
             raise ConfigError(f"chain {name!r} is a {chain.kind} chain, not an EVM chain")
         return chain
 
-    def any_chain(self, name: str) -> ChainConfig | SolanaChainConfig | CosmosChainConfig:
+    def any_chain(
+        self, name: str
+    ) -> ChainConfig | SolanaChainConfig | CosmosChainConfig | SubstrateChainConfig:
         try:
             return self.chains[name]
         except KeyError:

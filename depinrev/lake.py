@@ -79,6 +79,22 @@ DATASETS: dict[str, pa.Schema] = {
     "token_prices": pa.schema(
         [*_COMMON, *_amount("answer"), *_amount("round_id"), pa.field("updated_at", pa.int64())]
     ),
+    # Substrate (Bittensor): log_index is the event's index in System.Events, transaction_index
+    # the extrinsic's (-1 for block-level events, whose transaction_hash is the phase).
+    "tao_events": pa.schema(
+        [
+            *_COMMON,
+            pa.field("extrinsic_index", pa.int32()),
+            pa.field("event_index", pa.int32(), nullable=False),
+            pa.field("spec_version", pa.int32(), nullable=False),
+            pa.field("pallet", pa.string(), nullable=False),
+            pa.field("event_name", pa.string(), nullable=False),
+            pa.field("netuid", pa.int32()),
+            pa.field("account", pa.string()),
+            *_amount("amount"),
+            *_amount("tip"),
+        ]
+    ),
 }
 
 BLOCKS_SCHEMA = pa.schema(

@@ -1,4 +1,4 @@
-"""Run each chain of a network with the reader of its kind (EVM, Solana, Cosmos)."""
+"""Run each chain of a network with the reader of its kind (EVM, Solana, Cosmos, Substrate)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from chains.transport import RpcError
-from depinrev.config import Config, CosmosChainConfig, SolanaChainConfig
+from depinrev.config import Config, CosmosChainConfig, SolanaChainConfig, SubstrateChainConfig
 from depinrev.lake import Lake
 from indexers.blocktime import BlockClock
 from indexers.chunked import ChainReport, IndexReport, ProgressFn
@@ -19,6 +19,8 @@ from indexers.evm.extract import connect as connect_evm
 from indexers.memory import bound_heap_growth
 from indexers.solana.extract import FINALIZED, SolanaSession
 from indexers.solana.extract import connect as connect_solana
+from indexers.substrate.extract import SubstrateSession
+from indexers.substrate.extract import connect as connect_substrate
 
 # Solana leaves slots without a block; the clock reads the next produced one, at most this far.
 MAX_SKIPPED_SLOTS = 512
@@ -28,6 +30,7 @@ SESSIONS: dict[str, Callable[[Config, str, str], ChainSession]] = {
     "evm": EvmSession,
     "solana": SolanaSession,
     "cosmos": CosmosSession,
+    "substrate": SubstrateSession,
 }
 
 
@@ -125,6 +128,15 @@ def chain_clock(config: Config, chain_name: str) -> Iterator[tuple[int, BlockClo
             )
         finally:
             rpc.close()
+    elif isinstance(chain, SubstrateChainConfig):
+        sub = connect_substrate(chain_name, chain)
+        try:
+            yield (
+                sub.finalized_head() - chain.finality_depth,
+                BlockClock(lambda n: sub.header_at(n).timestamp),
+            )
+        finally:
+            sub.close()
     else:
         evm = connect_evm(chain_name, config.chain(chain_name))
         try:

@@ -13,7 +13,7 @@ from fractions import Fraction
 import duckdb
 
 from depinrev.catalogue import dataset_of
-from depinrev.config import Config, SourceKind
+from depinrev.config import Config, RevenueRule, SourceKind
 
 
 def source_tokens(config: Config, network: str, source: str) -> list[str]:
@@ -48,6 +48,26 @@ class RuleRow:
     share_text: str
     token: str
     note: str | None
+    # Runtime spec versions the rule covers (substrate): [spec_from, spec_to], open-ended when
+    # spec_to is None; 0 and None for every other rule.
+    spec_from: int = 0
+    spec_to: int | None = None
+
+
+def spec_ranges(rules: list[RevenueRule]) -> list[tuple[int, int | None]]:
+    """Each rule's spec-version range: from its from_spec_version (0 if none) up to one below
+    the next higher from_spec_version of a rule of the same source, event and field."""
+    out: list[tuple[int, int | None]] = []
+    for rule in rules:
+        lo = rule.from_spec_version or 0
+        later = [
+            r.from_spec_version or 0
+            for r in rules
+            if (r.source, r.event, r.field) == (rule.source, rule.event, rule.field)
+            and (r.from_spec_version or 0) > lo
+        ]
+        out.append((lo, min(later) - 1 if later else None))
+    return out
 
 
 def expand_rules(config: Config) -> list[RuleRow]:
@@ -56,6 +76,7 @@ def expand_rules(config: Config) -> list[RuleRow]:
     for nname in sorted(config.networks):
         net = config.networks[nname]
         sources = {s.name: s for s in net.sources}
+        ranges = spec_ranges(net.revenue_rules)
         for i, rule in enumerate(net.revenue_rules):
             src = sources[rule.source]
             for label in rule.labels:
@@ -76,6 +97,8 @@ def expand_rules(config: Config) -> list[RuleRow]:
                         share_text=str(rule.labels[label]),
                         token=src.token,
                         note=rule.note,
+                        spec_from=ranges[i][0],
+                        spec_to=ranges[i][1],
                     )
                 )
     return out
@@ -115,6 +138,7 @@ create or replace table config.revenue_rules (
     event varchar not null, field varchar not null, label varchar not null,
     share_numerator bigint not null, share_denominator bigint not null,
     share_text varchar not null, token varchar not null, note varchar,
+    spec_from integer not null, spec_to integer,
     primary key (rule_id, label));
 create or replace table config.source_tokens (
     network varchar not null, source varchar not null, chain_id bigint not null,
@@ -160,7 +184,9 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
                 )
     for r in expand_rules(config):
         con.execute(
-            "insert into config.revenue_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into config.revenue_rules values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [r.rule_id, r.network, r.source, r.chain, r.chain_id, r.dataset, r.event, r.field,
-             r.label, r.share_numerator, r.share_denominator, r.share_text, r.token, r.note],
+             r.label, r.share_numerator, r.share_denominator, r.share_text, r.token, r.note,
+             r.spec_from, r.spec_to],
         )

@@ -22,7 +22,12 @@ import httpx
 
 from chains.transport import JsonRpcClient, RpcUnavailable
 from chains.transport import RpcError as ClientRpcError
-from depinrev.config import ChainConfig, CosmosChainConfig, SolanaChainConfig
+from depinrev.config import (
+    ChainConfig,
+    CosmosChainConfig,
+    SolanaChainConfig,
+    SubstrateChainConfig,
+)
 from indexers.blocktime import BlockClock
 from indexers.cosmos.extract import header_of
 from indexers.dispatch import MAX_SKIPPED_SLOTS
@@ -127,7 +132,7 @@ class LedgerReader(Protocol):
         ...
 
 
-AnyChainConfig = ChainConfig | SolanaChainConfig | CosmosChainConfig
+AnyChainConfig = ChainConfig | SolanaChainConfig | CosmosChainConfig | SubstrateChainConfig
 AnyReader = ChainReader | LedgerReader
 
 
@@ -282,6 +287,10 @@ def default_reader(chain: AnyChainConfig) -> AnyReader:
         return SolanaReader(chain.rpc_url(), chain.genesis_hash)
     if isinstance(chain, CosmosChainConfig):
         return CosmosReader(chain.rpc_url(), chain.chain_name)
+    if isinstance(chain, SubstrateChainConfig):
+        from warehouse.audit.substrate import SubstrateReader  # it builds on this module
+
+        return SubstrateReader(chain.rpc_url(), chain.genesis_hash, chain.slot_seconds)
     return HttpChainReader(chain.rpc_url())
 
 

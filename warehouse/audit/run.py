@@ -428,6 +428,7 @@ def _audit_chain_quarter(
 NOT_RECONCILED_MEASURE: dict[SourceKind, str] = {
     SourceKind.spl_burns: "token supply",
     SourceKind.akash_escrow: "escrow module account balance",
+    SourceKind.subtensor: "RAORecycledForRegistration per netuid",
 }
 
 

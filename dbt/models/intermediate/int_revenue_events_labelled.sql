@@ -42,6 +42,9 @@ labelled as (
         and amounts.chain_id = rules.chain_id
         and amounts.event = rules.event
         and amounts.field = rules.field
+        -- Substrate rules cover a range of runtime spec versions; other rows have none.
+        and coalesce(amounts.spec_version, 0) >= rules.spec_from
+        and (rules.spec_to is null or coalesce(amounts.spec_version, 0) <= rules.spec_to)
 )
 
 select * from labelled

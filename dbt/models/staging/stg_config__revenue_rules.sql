@@ -16,7 +16,9 @@ renamed as (
         share_denominator,
         share_text,
         token,
-        note
+        note,
+        spec_from,
+        spec_to
     from source
 )
 

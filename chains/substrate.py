@@ -1,0 +1,262 @@
+"""A Substrate chain (Bittensor's Subtensor) over plain JSON-RPC on the shared transport.
+
+What the reader and the audit ask a Substrate node, and nothing more: the chain's identity
+(its genesis hash, `chain_getBlockHash(0)`), the finalized head (`chain_getFinalizedHead`),
+block hashes and headers, the block time from the header's Aura pre-runtime digest (slot x
+slot duration), the runtime version at a block (`state_getRuntimeVersion`), the `System.Events`
+storage at a block (`state_getStorage`), the block body (`chain_getBlock`) for extrinsic
+hashes, and the runtime metadata of a spec version (`Metadata_metadata_at_version(15)` through
+`state_call`), cached on disk per genesis hash and spec version so it is fetched once per
+runtime upgrade.
+
+Retries, backoff and strict responses are the transport's (chains.transport.JsonRpcClient).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chains.transport import JsonRpcClient, RpcError
+
+# twox128("System") ++ twox128("Events"): the storage key of the block's event records.
+SYSTEM_EVENTS_KEY = "0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7"
+# The runtime API call for metadata V15 (argument: u32 version, SCALE little-endian).
+METADATA_AT_VERSION = "Metadata_metadata_at_version"
+METADATA_V15_ARG = "0x0f000000"
+# A digest item's kind byte (sp_runtime DigestItem): PreRuntime, and Aura's engine id.
+_PRE_RUNTIME = 6
+_AURA = b"aura"
+# Messages a node gives for state it no longer keeps (pruned, not an archive node).
+PRUNED_MARKERS = ("state already discarded", "unknown block", "pruned")
+
+
+class SubstrateError(RuntimeError):
+    """A Substrate node answered in a shape the reader does not accept, or lacks the state."""
+
+
+class StatePruned(SubstrateError):
+    """The node no longer keeps the state (or the block) asked for: an archive node is needed."""
+
+
+@dataclass(frozen=True)
+class SubstrateHeader:
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int  # Unix seconds, from the Aura slot
+
+
+def compact_decode(data: bytes, pos: int = 0) -> tuple[int, int]:
+    """A SCALE compact integer at `pos`: (value, position after it)."""
+    if pos >= len(data):
+        raise SubstrateError("compact integer past the end of the data")
+    b0 = data[pos]
+    mode = b0 & 3
+    if mode == 0:
+        return b0 >> 2, pos + 1
+    if mode == 1:
+        return int.from_bytes(data[pos : pos + 2], "little") >> 2, pos + 2
+    if mode == 2:
+        return int.from_bytes(data[pos : pos + 4], "little") >> 2, pos + 4
+    n = (b0 >> 2) + 4
+    return int.from_bytes(data[pos + 1 : pos + 1 + n], "little"), pos + 1 + n
+
+
+def compact_encode(value: int) -> bytes:
+    """A SCALE compact integer."""
+    if value < 0:
+        raise ValueError("compact integers are unsigned")
+    if value < 1 << 6:
+        return bytes([value << 2])
+    if value < 1 << 14:
+        return ((value << 2) | 1).to_bytes(2, "little")
+    if value < 1 << 30:
+        return ((value << 2) | 2).to_bytes(4, "little")
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "little")
+    return bytes([((len(raw) - 4) << 2) | 3]) + raw
+
+
+def aura_slot(digest_logs: list[str]) -> int:
+    """The Aura slot of a header: its PreRuntime digest item with engine id `aura`."""
+    for item in digest_logs:
+        raw = bytes.fromhex(item.removeprefix("0x"))
+        if len(raw) >= 5 and raw[0] == _PRE_RUNTIME and raw[1:5] == _AURA:
+            length, pos = compact_decode(raw, 5)
+            if length != 8 or len(raw) < pos + 8:
+                raise SubstrateError(f"Aura pre-runtime digest of {length} bytes, not 8")
+            return int.from_bytes(raw[pos : pos + 8], "little")
+    raise SubstrateError("the header has no Aura pre-runtime digest (no slot, no block time)")
+
+
+def extrinsic_hash(extrinsic_hex: str) -> str:
+    """An extrinsic's hash as explorers show it: blake2-256 of its SCALE bytes."""
+    raw = bytes.fromhex(extrinsic_hex.removeprefix("0x"))
+    return "0x" + hashlib.blake2b(raw, digest_size=32).hexdigest()
+
+
+def _is_pruned(exc: RpcError) -> bool:
+    text = f"{exc.message} {exc.data if isinstance(exc.data, str) else ''}".lower()
+    return any(m in text for m in PRUNED_MARKERS)
+
+
+class SubstrateClient:
+    """The JSON-RPC calls of a Substrate node the reader and audit need, with strict answers."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        slot_seconds: int = 12,
+        metadata_cache: Path | None = None,
+    ) -> None:
+        self.rpc = JsonRpcClient(url)
+        self.url = url
+        self.slot_seconds = slot_seconds
+        self.metadata_cache = metadata_cache
+        self._metadata: dict[int, bytes] = {}
+        self._metadata_lock = threading.Lock()
+        self.metadata_fetches = 0
+        self._genesis: str | None = None
+
+    def close(self) -> None:
+        self.rpc.close()
+
+    def _call(self, method: str, params: list[Any], what: str) -> Any:
+        try:
+            result = self.rpc.call(method, params)
+        except RpcError as exc:
+            if _is_pruned(exc):
+                raise StatePruned(
+                    f"{self.url}: {what}: the node no longer keeps it ({exc.message}); "
+                    "use an archive node for old blocks"
+                ) from exc
+            raise
+        return result
+
+    # --- identity and head ---------------------------------------------------------------
+    def genesis_hash(self) -> str:
+        if self._genesis is None:
+            self._genesis = self._hash_or_fail(0)
+        return self._genesis
+
+    def finalized_head(self) -> int:
+        h = self._call("chain_getFinalizedHead", [], "finalized head")
+        if not isinstance(h, str):
+            raise SubstrateError(f"chain_getFinalizedHead returned {h!r}, not a hash")
+        return self.header(h).number
+
+    # --- blocks --------------------------------------------------------------------------
+    def _hash_or_fail(self, number: int) -> str:
+        h = self._call("chain_getBlockHash", [number], f"hash of block {number}")
+        if not isinstance(h, str) or not h.startswith("0x"):
+            raise StatePruned(
+                f"{self.url}: block {number} is unknown to the node (chain_getBlockHash gave "
+                f"{h!r}): not produced yet, or pruned"
+            )
+        return h
+
+    def block_hash(self, number: int) -> str:
+        return self._hash_or_fail(number)
+
+    def header(self, block_hash: str) -> SubstrateHeader:
+        h = self._call("chain_getHeader", [block_hash], f"header {block_hash}")
+        if not isinstance(h, dict):
+            raise StatePruned(f"{self.url}: no header for block {block_hash}")
+        return self.header_of(block_hash, h)
+
+    def header_of(self, block_hash: str, h: dict[str, Any]) -> SubstrateHeader:
+        try:
+            number = int(h["number"], 16)
+            logs = list(h["digest"]["logs"])
+            parent = str(h["parentHash"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SubstrateError(
+                f"header of {block_hash} not in the Substrate shape: {h!r}"[:300]
+            ) from exc
+        return SubstrateHeader(number, block_hash, parent, aura_slot(logs) * self.slot_seconds)
+
+    def header_at(self, number: int) -> SubstrateHeader:
+        return self.header(self.block_hash(number))
+
+    def block(self, block_hash: str) -> tuple[SubstrateHeader, list[str]]:
+        """The header and the extrinsics (hex) of a block."""
+        b = self._call("chain_getBlock", [block_hash], f"block {block_hash}")
+        if not isinstance(b, dict) or "block" not in b:
+            raise StatePruned(f"{self.url}: no body for block {block_hash}")
+        blk = b["block"]
+        return self.header_of(block_hash, blk["header"]), [str(x) for x in blk["extrinsics"]]
+
+    def spec_version(self, block_hash: str) -> int:
+        rv = self._call("state_getRuntimeVersion", [block_hash], f"runtime version at {block_hash}")
+        try:
+            return int(rv["specVersion"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SubstrateError(f"state_getRuntimeVersion returned {rv!r}"[:300]) from exc
+
+    def events(self, block_hash: str) -> bytes:
+        """The SCALE bytes of System.Events at a block (empty Vec if the key is unset)."""
+        raw = self._call(
+            "state_getStorage", [SYSTEM_EVENTS_KEY, block_hash], f"System.Events at {block_hash}"
+        )
+        if raw is None:
+            return b"\x00"
+        if not isinstance(raw, str) or not raw.startswith("0x"):
+            raise SubstrateError(f"state_getStorage returned {raw!r}, not hex"[:300])
+        return bytes.fromhex(raw[2:])
+
+    def storage(self, key: str, block_hash: str) -> bytes | None:
+        raw = self._call("state_getStorage", [key, block_hash], f"storage {key} at {block_hash}")
+        return None if raw is None else bytes.fromhex(str(raw).removeprefix("0x"))
+
+    # --- metadata ------------------------------------------------------------------------
+    def metadata(self, spec_version: int, block_hash: str) -> bytes:
+        """Metadata V15 (as Option<OpaqueMetadata>) of a spec version: from memory, from the
+        disk cache, or fetched once at a block of that version and cached."""
+        with self._metadata_lock:
+            if spec_version in self._metadata:
+                return self._metadata[spec_version]
+            path = self._cache_path(spec_version)
+            if path is not None and path.exists():
+                data = path.read_bytes()
+            else:
+                raw = self._call(
+                    "state_call", [METADATA_AT_VERSION, METADATA_V15_ARG, block_hash],
+                    f"metadata of spec {spec_version}",
+                )
+                if not isinstance(raw, str) or not raw.startswith("0x01"):
+                    raise SubstrateError(
+                        f"{self.url}: the runtime of spec {spec_version} has no metadata V15 "
+                        f"(Metadata_metadata_at_version(15) returned {str(raw)[:20]!r})"
+                    )
+                data = bytes.fromhex(raw[2:])
+                self.metadata_fetches += 1
+                if path is not None:
+                    _write_atomic(path, data)
+            self._metadata[spec_version] = data
+            return data
+
+    def _cache_path(self, spec_version: int) -> Path | None:
+        if self.metadata_cache is None:
+            return None
+        genesis = self.genesis_hash().removeprefix("0x")[:16]
+        return self.metadata_cache / genesis / f"spec{spec_version}.metadata-v15.scale"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,262 @@
+"""Index a network's Substrate sources (Bittensor's Subtensor runtime) into the lake.
+
+Every block of a chunk is read (`concurrency` at once): its hash (`chain_getBlockHash`), its
+`System.Events` (`state_getStorage`), decoded with the metadata of the block's runtime; the
+header (`chain_getHeader`) of the chunk's boundary blocks and of blocks holding revenue
+events, and the body (`chain_getBlock`) of blocks whose revenue events belong to an extrinsic
+(its hash is the blake2-256 of the extrinsic's bytes). The spec version is read at the chunk's
+two ends; where they differ the upgrade block is found by bisection, so a chunk costs two or
+three `state_getRuntimeVersion` calls, not one per block. Reads follow the finalized head
+(GRANDPA), so there is no reorg walk; a node that pruned the asked state is refused clearly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chains.substrate import StatePruned, SubstrateClient, SubstrateHeader, extrinsic_hash
+from depinrev.catalogue import CATALOGUE
+from depinrev.config import Config, ConfigError, SourceConfig, SourceKind, SubstrateChainConfig
+from depinrev.lake import Checkpoint, ReorgRecord
+from indexers.chunked import (
+    ChainMismatch,
+    ChainReport,
+    Header,
+    amount_fields,
+    blocks_table,
+    rows_table,
+    run_bounded,
+)
+from indexers.driver import ChunkOutput
+from indexers.substrate.events import RevenueEvent, RuntimeDecoder, revenue_events
+
+log = logging.getLogger(__name__)
+
+DATASET = "tao_events"
+DATASETS = list(CATALOGUE[SourceKind.subtensor].datasets)
+# transaction_index of block-level events (initialization, finalization): no extrinsic.
+BLOCK_EVENT_TX_INDEX = -1
+
+
+def connect(chain_name: str, chain: SubstrateChainConfig) -> SubstrateClient:
+    """A client for the chain, refused unless its genesis hash is the configured one."""
+    client = SubstrateClient(
+        chain.rpc_url(), slot_seconds=chain.slot_seconds, metadata_cache=Path(chain.metadata_cache)
+    )
+    try:
+        got = client.genesis_hash()
+    except Exception:
+        client.close()
+        raise
+    if got.lower() != chain.genesis_hash:
+        client.close()
+        raise ChainMismatch(
+            f"chains.{chain_name}: the RPC at {client.url} serves the chain with genesis hash "
+            f"{got}, but the configuration says {chain.genesis_hash}; refusing to index"
+        )
+    if chain.genesis_hash_unconfirmed:
+        log.warning(
+            "chains.%s: genesis hash %s confirmed by %s; remove genesis_hash_unconfirmed",
+            chain_name, got, client.url,
+        )
+    return client
+
+
+@dataclass
+class _Stats:
+    blocks: int = 0
+    events: int = 0
+    revenue_events: int = 0
+    spec_versions: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _header(h: SubstrateHeader) -> Header:
+    return Header(h.number, h.hash, h.parent_hash, h.timestamp)
+
+
+class SubstrateSession:
+    """The Substrate chain kind for the driver (indexers.driver)."""
+
+    workers = 1  # chunks one after another; the blocks inside a chunk run in parallel
+
+    def __init__(self, config: Config, network: str, chain_name: str) -> None:
+        chain = config.any_chain(chain_name)
+        if not isinstance(chain, SubstrateChainConfig):
+            raise ConfigError(f"chains.{chain_name} is not a substrate chain")
+        self.network = network
+        self.chain_name = chain_name
+        self.chain = chain
+        self.chain_id = chain.chain_id
+        self.finality_depth = chain.finality_depth
+        self.chunk_size = chain.chunk_size
+        self.sources = [
+            s
+            for s in config.network(network).sources
+            if s.chain == chain_name and s.kind is SourceKind.subtensor
+        ]
+        if len(self.sources) != 1:
+            raise ConfigError(
+                f"networks.{network}: a substrate chain takes exactly one subtensor source "
+                f"(the runtime's events); chain {chain_name} has {len(self.sources)}"
+            )
+        self.datasets = DATASETS
+        self.client = connect(chain_name, chain)
+        self._decoders: dict[int, RuntimeDecoder] = {}
+        self._decoders_lock = threading.Lock()
+        self.stats = _Stats()
+
+    # --- driver interface ----------------------------------------------------------------
+    def head(self) -> int:
+        return self.client.finalized_head()
+
+    def find_reorg(self, cp: Checkpoint, head: int) -> ReorgRecord | None:
+        return None  # only finalized blocks are read: GRANDPA-final blocks never change
+
+    def prepare(self, todo: list[tuple[int, int]]) -> None:
+        first = todo[0][0]
+        try:
+            self.client.spec_version(self.client.block_hash(first))
+        except StatePruned as exc:
+            raise ConfigError(
+                f"chains.{self.chain_name}: block {first} is asked for, but {exc}; use an "
+                "archive RPC or a later start_block"
+            ) from exc
+
+    def index_chunk(self, start: int, end: int) -> ChunkOutput:
+        specs = self._spec_ranges(start, end)
+        src = self.sources[0]
+
+        def read(n: int) -> tuple[int, str, list[RevenueEvent], int, int]:
+            h = self.client.block_hash(n)
+            spec = _spec_at(specs, n)
+            records = self._decoder(spec, h).decode(self.client.events(h))
+            return n, h, revenue_events(records, spec), spec, len(records)
+
+        rows: list[dict[str, Any]] = []
+        headers: dict[int, Header] = {}
+        n_events = 0
+        results = sorted(run_bounded(read, range(start, end + 1), self.chain.concurrency))
+        for n, h, found, spec, count in results:
+            n_events += count
+            if not found and n not in (start, end):
+                continue
+            if any(ev.record.extrinsic_index is not None for ev in found):
+                head, extrinsics = self.client.block(h)
+            else:
+                head, extrinsics = self.client.header(h), []
+            if head.number != n:
+                raise StatePruned(f"asked block {n} by hash {h}, the node answered {head.number}")
+            headers[n] = _header(head)
+            rows.extend(self._rows(src, headers[n], found, spec, extrinsics))
+        with self.stats.lock:
+            self.stats.blocks += end - start + 1
+            self.stats.events += n_events
+            self.stats.revenue_events += len(rows)
+            self.stats.spec_versions.update(s for _, _, s in specs)
+        return ChunkOutput(
+            {DATASET: rows_table(DATASET, rows)},
+            blocks_table(self.network, self.chain_id, headers, {start, end}),
+            (headers[start].hash, headers[end].hash),
+        )
+
+    def finish(self, report: ChainReport) -> None:
+        report.logs = self.stats.events
+        report.rpc = {**self.client.rpc.stats, "metadata_fetches": self.client.metadata_fetches}
+        if self.stats.spec_versions:
+            log.info("%s/%s: spec versions read: %s", self.network, self.chain_name,
+                     sorted(self.stats.spec_versions))
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- parts ---------------------------------------------------------------------------
+    def _decoder(self, spec: int, block_hash: str) -> RuntimeDecoder:
+        with self._decoders_lock:
+            dec = self._decoders.get(spec)
+            if dec is None:
+                dec = RuntimeDecoder(spec, self.client.metadata(spec, block_hash))
+                self._decoders[spec] = dec
+            return dec
+
+    def _spec_ranges(self, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(first block, last block, spec version) covering [start, end]: spec versions only
+        grow, so equal versions at both ends mean one runtime; else bisect for the upgrade."""
+        def spec(n: int) -> int:
+            return self.client.spec_version(self.client.block_hash(n))
+
+        out: list[tuple[int, int, int]] = []
+        lo, s_lo = start, spec(start)
+        while True:
+            s_end = spec(end)
+            if s_end == s_lo:
+                out.append((lo, end, s_lo))
+                return out
+            a, b = lo, end  # spec(a) == s_lo, spec(b) != s_lo
+            while b - a > 1:
+                mid = (a + b) // 2
+                if spec(mid) == s_lo:
+                    a = mid
+                else:
+                    b = mid
+            out.append((lo, a, s_lo))
+            lo, s_lo = b, spec(b)
+
+    def _rows(
+        self,
+        src: SourceConfig,
+        header: Header,
+        found: list[RevenueEvent],
+        spec: int,
+        extrinsics: list[str],
+    ) -> list[dict[str, Any]]:
+        rows = []
+        for ev in found:
+            r = ev.record
+            if r.extrinsic_index is not None:
+                if r.extrinsic_index >= len(extrinsics):
+                    raise StatePruned(
+                        f"block {header.number}: event {r.index} names extrinsic "
+                        f"{r.extrinsic_index}, the block has {len(extrinsics)}"
+                    )
+                tx_hash = extrinsic_hash(extrinsics[r.extrinsic_index])
+                tx_index = r.extrinsic_index
+            else:
+                tx_hash, tx_index = r.phase, BLOCK_EVENT_TX_INDEX
+            rows.append(
+                {
+                    "chain_id": self.chain_id,
+                    "network": self.network,
+                    "source": src.name,
+                    "token": src.token,
+                    "address": src.address,
+                    "event": ev.kind,
+                    "block_number": header.number,
+                    "block_hash": header.hash,
+                    "block_timestamp": header.timestamp,
+                    "transaction_hash": tx_hash,
+                    "transaction_index": tx_index,
+                    "log_index": r.index,
+                    "extrinsic_index": r.extrinsic_index,
+                    "event_index": r.index,
+                    "spec_version": spec,
+                    "pallet": r.pallet,
+                    "event_name": r.name,
+                    "netuid": ev.netuid,
+                    "account": ev.account,
+                    **amount_fields("amount", ev.amount),
+                    **amount_fields("tip", ev.tip),
+                }
+            )
+        return rows
+
+
+def _spec_at(specs: list[tuple[int, int, int]], n: int) -> int:
+    for lo, hi, s in specs:
+        if lo <= n <= hi:
+            return s
+    raise AssertionError(f"block {n} outside the chunk's spec ranges {specs}")
