@@ -324,7 +324,11 @@ class RevenueRule(_Strict):
     source: Name
     event: str
     field: str = "amount"
-    labels: dict[Label, str] = Field(min_length=1)
+    labels: dict[Label, str] = Field(
+        default_factory=dict,
+        description="at least one, except for a rule that only ends an earlier one from its "
+        "from_spec_version (the event is no revenue from that runtime on)",
+    )
     note: str | None = None
     from_spec_version: int | None = Field(
         default=None,
@@ -345,6 +349,15 @@ class RevenueRule(_Strict):
             if Fraction(str(share)) == 0:
                 raise ValueError(f"share for {label.value} is zero: leave the label out instead")
         return v
+
+    @model_validator(mode="after")
+    def _labelled(self) -> RevenueRule:
+        if not self.labels and self.from_spec_version is None:
+            raise ValueError(
+                "labels: give at least one label (a rule without labels only ends an earlier "
+                "rule, from its from_spec_version)"
+            )
+        return self
 
     def share(self, label: Label) -> Fraction:
         return Fraction(str(self.labels[label]))

@@ -1,0 +1,224 @@
+"""A Subtensor-shaped JSON-RPC node (for JsonRpcServer) serving a generated chain.
+
+The chain is generated from a schedule of extrinsics (fees, registrations, stake with its swap
+fee, a subnet registration, a failed extrinsic); each block's System.Events is SCALE-encoded
+with the real spec-393 metadata of shared/fixtures/bittensor (tests/support/scale_encode.py),
+and blocks before `upgrade_at` with an older runtime derived from it (StakeAdded without its fee
+field, as before spec 257), served with its own metadata, so a reader fetches metadata twice.
+Block times are Aura slots (slot x 12 s) from `time_of(number)`; the genesis block has no
+digest. Blocks below `pruned_below` have no state any more ("State already discarded"), as on
+a pruned node.
+
+The generator keeps its own ledger of the revenue events it wrote (`ledger`): what a correct
+reader must find, worked out from the schedule, not from any reader.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chains.substrate import METADATA_AT_VERSION, SYSTEM_EVENTS_KEY, compact_encode
+from tests.support.jsonrpc_server import RpcFault
+from tests.support.scale_encode import Registry, metadata_without_last_field
+
+SPEC = 393
+OLD_SPEC = 256  # before 257: StakeAdded has no fee field
+FEE_SLACK = 1_000  # the fee withdrawn up front exceeds the actual fee by this, refunded after
+
+
+def account(name: str) -> bytes:
+    return hashlib.blake2b(name.encode(), digest_size=32).digest()
+
+
+def block_hash(n: int) -> str:
+    return "0x" + hashlib.blake2b(f"subtensor block {n}".encode(), digest_size=32).hexdigest()
+
+
+GENESIS = block_hash(0)
+
+
+@dataclass(frozen=True)
+class Extrinsic:
+    """One signed extrinsic of the schedule: `kind` is fee, register, failed_register, stake
+    or network; amounts in rao."""
+
+    kind: str
+    who: str
+    fee: int
+    tip: int = 0
+    netuid: int | None = None
+    amount: int = 0  # burn, lock or staked TAO
+    stake_fee: int = 0
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    block: int
+    event_index: int
+    extrinsic_index: int
+    event: str  # the catalogue event
+    amount: int
+    tip: int | None
+    netuid: int | None
+    transaction_hash: str
+    spec_version: int
+
+
+@dataclass
+class SubtensorChain:
+    metadata: bytes  # spec 393, Option<OpaqueMetadata>
+    head: int
+    schedule: dict[int, list[Extrinsic]]
+    time_of: Callable[[int], int]
+    upgrade_at: int
+    pruned_below: int = 0
+    ledger: list[LedgerRow] = field(default_factory=list)
+    metadata_calls: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.registries = {SPEC: Registry(self.metadata)}
+        self.old_metadata = metadata_without_last_field(self.metadata, "StakeAdded", 6)
+        self.registries[OLD_SPEC] = Registry(self.old_metadata)
+        self.by_hash = {block_hash(n): n for n in range(self.head + 1)}
+        self.blocks = {n: self._generate(n) for n in range(self.head + 1)}
+
+    def spec(self, n: int) -> int:
+        return SPEC if n >= self.upgrade_at else OLD_SPEC
+
+    # --- generation ----------------------------------------------------------------------
+    def _generate(self, n: int) -> tuple[bytes, list[str]]:
+        spec = self.spec(n)
+        records: list[dict[str, Any]] = [_rec(None, "Balances", "Issued", {"amount": 10**9})]
+        extrinsics = [_extrinsic_bytes(n, 0)]
+        records.append(_rec(0, "System", "ExtrinsicSuccess", _info("Mandatory", "Yes")))
+        for ext in self.schedule.get(n, []):
+            i = len(extrinsics)
+            raw = _extrinsic_bytes(n, i)
+            extrinsics.append(raw)
+            tx = "0x" + hashlib.blake2b(bytes.fromhex(raw[2:]), digest_size=32).hexdigest()
+            who = account(ext.who)
+
+            def add(pallet: str, name: str, fields: Any, ledger: str | None = None,
+                    amount: int = 0, tip: int | None = None, netuid: int | None = None,
+                    i: int = i, tx: str = tx) -> None:
+                if ledger is not None:
+                    self.ledger.append(LedgerRow(n, len(records), i, ledger, amount, tip,
+                                                 netuid, tx, spec))
+                records.append(_rec(i, pallet, name, fields))
+
+            add("Balances", "Withdraw", {"who": who, "amount": ext.fee + FEE_SLACK})
+            if ext.kind == "register":
+                add("Balances", "Withdraw", {"who": who, "amount": ext.amount})
+                uid = len(self.ledger) % 256
+                add("SubtensorModule", "NeuronRegistered", (ext.netuid, uid, account("hotkey")),
+                    "registration_burn", ext.amount, None, ext.netuid)
+            elif ext.kind == "network":
+                add("Balances", "Withdraw", {"who": who, "amount": ext.amount})
+                add("SubtensorModule", "NetworkAdded", (ext.netuid, 0), "network_lock",
+                    ext.amount, None, ext.netuid)
+            elif ext.kind == "stake":
+                alpha = ext.amount * 40
+                if spec >= 257:
+                    add("SubtensorModule", "StakeAdded",
+                        (who, account("hotkey"), ext.amount, alpha, ext.netuid, ext.stake_fee),
+                        "stake_fee", ext.stake_fee, None, ext.netuid)
+                else:  # the older runtime's StakeAdded has no fee: nothing to count
+                    add("SubtensorModule", "StakeAdded",
+                        (who, account("hotkey"), ext.amount, alpha, ext.netuid))
+            add("Balances", "Deposit", {"who": who, "amount": FEE_SLACK})
+            add("TransactionPayment", "TransactionFeePaid",
+                {"who": who, "actual_fee": ext.fee, "tip": ext.tip},
+                "transaction_fee", ext.fee, ext.tip)
+            if ext.kind == "failed_register":
+                add("System", "ExtrinsicFailed", {
+                    "dispatch_error": ("Module", {"index": 7, "error": bytes([28, 0, 0, 0])}),
+                    "dispatch_info": _info("Normal", "Yes")["dispatch_info"],
+                })
+            else:
+                add("System", "ExtrinsicSuccess", _info("Normal", "Yes"))
+        records.append(_rec(None, "Balances", "Issued", {"amount": 1}, phase="Finalization"))
+        reg = self.registries[spec]
+        return reg.encode(reg.events_type, records), extrinsics
+
+    def remove_event(self, row: LedgerRow) -> None:
+        """Take one revenue event out of the ledger (its block stays on chain as it was)."""
+        self.ledger.remove(row)
+
+    # --- JSON-RPC ------------------------------------------------------------------------
+    def _number(self, h: str) -> int:
+        if h not in self.by_hash:
+            raise RpcFault(-32000, f"Unknown block {h}")
+        return self.by_hash[h]
+
+    def _header(self, n: int) -> dict[str, Any]:
+        logs = []
+        if n > 0:
+            slot = self.time_of(n) // 12
+            logs = ["0x06" + b"aura".hex() + "20" + slot.to_bytes(8, "little").hex()]
+        return {
+            "parentHash": block_hash(n - 1) if n > 0 else "0x" + "00" * 32,
+            "number": hex(n),
+            "stateRoot": "0x" + "11" * 32,
+            "extrinsicsRoot": "0x" + "22" * 32,
+            "digest": {"logs": logs},
+        }
+
+    def rpc_chain_getBlockHash(self, n: int | None = None) -> str | None:
+        n = self.head if n is None else int(n)
+        return block_hash(n) if 0 <= n <= self.head else None
+
+    def rpc_chain_getFinalizedHead(self) -> str:
+        return block_hash(self.head)
+
+    def rpc_chain_getHeader(self, h: str | None = None) -> dict[str, Any]:
+        return self._header(self.head if h is None else self._number(h))
+
+    def rpc_chain_getBlock(self, h: str) -> dict[str, Any]:
+        n = self._number(h)
+        return {"block": {"header": self._header(n), "extrinsics": self.blocks[n][1]},
+                "justifications": None}
+
+    def _state(self, h: str) -> int:
+        n = self._number(h)
+        if n < self.pruned_below:
+            raise RpcFault(4003, f"State already discarded for {h}")
+        return n
+
+    def rpc_state_getRuntimeVersion(self, h: str) -> dict[str, Any]:
+        n = self._state(h)
+        return {"specName": "node-subtensor", "implName": "node-subtensor",
+                "specVersion": self.spec(n), "transactionVersion": 1, "stateVersion": 1,
+                "apis": []}
+
+    def rpc_state_getStorage(self, key: str, h: str) -> str | None:
+        n = self._state(h)
+        if key != SYSTEM_EVENTS_KEY:
+            return None
+        return "0x" + self.blocks[n][0].hex()
+
+    def rpc_state_call(self, method: str, data: str, h: str) -> str:
+        n = self._state(h)
+        if method != METADATA_AT_VERSION or data != "0x0f000000":
+            raise RpcFault(-32000, f"unsupported runtime call {method}({data})")
+        spec = self.spec(n)
+        self.metadata_calls[spec] = self.metadata_calls.get(spec, 0) + 1
+        return "0x" + (self.metadata if spec == SPEC else self.old_metadata).hex()
+
+
+def _rec(ext: int | None, pallet: str, name: str, fields: Any,
+         phase: str = "Initialization") -> dict[str, Any]:
+    ph = ("ApplyExtrinsic", ext) if ext is not None else (phase, None)
+    return {"phase": ph, "event": (pallet, ((name, fields),)), "topics": []}
+
+
+def _info(cls: str, pays: str) -> dict[str, Any]:
+    return {"dispatch_info": {"weight": {"ref_time": 1_000_000, "proof_size": 0},
+                              "class": (cls, None), "pays_fee": (pays, None)}}
+
+
+def _extrinsic_bytes(n: int, i: int) -> str:
+    body = b"\x84" + hashlib.blake2b(f"extrinsic {n} {i}".encode(), digest_size=64).digest()
+    return "0x" + (compact_encode(len(body)) + body).hex()
