@@ -222,3 +222,56 @@ def _info(cls: str, pays: str) -> dict[str, Any]:
 def _extrinsic_bytes(n: int, i: int) -> str:
     body = b"\x84" + hashlib.blake2b(f"extrinsic {n} {i}".encode(), digest_size=64).digest()
     return "0x" + (compact_encode(len(body)) + body).hex()
+
+
+# --- a test chain and its configuration -------------------------------------------------------
+T0 = 1_738_368_000  # 2025-02-01T00:00:00Z
+BLOCK_SECONDS = 43_200  # 3,600 Aura slots between blocks: 320 blocks span three quarters
+HEAD = 320  # finalized head; 2025Q2 begins at block 118, 2025Q3 at block 300
+UPGRADE_AT = 160  # spec 256 below, 393 from here
+CHUNK = 50
+NETUID_A, NETUID_B, NETUID_C = 3, 5, 7
+
+SCHEDULE: dict[int, list[Extrinsic]] = {
+    5: [Extrinsic("fee", "alice", 2_000_000)],
+    30: [Extrinsic("register", "alice", 300_000, netuid=NETUID_A, amount=1_500_000_000)],
+    60: [Extrinsic("stake", "bob", 250_000, netuid=NETUID_A, amount=10**10, stake_fee=5_000_000),
+         Extrinsic("fee", "carol", 123_457, tip=7)],
+    100: [Extrinsic("failed_register", "carol", 250_000)],
+    117: [Extrinsic("fee", "dave", 999_999)],
+    118: [Extrinsic("fee", "dave", 1_000_001)],
+    150: [Extrinsic("fee", "erin", 42)],
+    170: [Extrinsic("stake", "bob", 260_000, netuid=NETUID_A, amount=10**10,
+                    stake_fee=5_035_477)],
+    200: [Extrinsic("register", "frank", 400_000, tip=1_000, netuid=NETUID_B,
+                    amount=2_000_000_000),
+          Extrinsic("register", "grace", 410_000, netuid=NETUID_B, amount=2_000_000_001)],
+    250: [Extrinsic("network", "heidi", 500_000, netuid=NETUID_C, amount=100 * 10**9)],
+    299: [Extrinsic("fee", "ivan", 77_777)],
+    310: [Extrinsic("fee", "judy", 31_337)],
+}
+
+
+def chain_time(n: int) -> int:
+    return T0 + BLOCK_SECONDS * n
+
+
+def make_chain(metadata: bytes, *, pruned_below: int = 0) -> SubtensorChain:
+    return SubtensorChain(metadata, HEAD, SCHEDULE, chain_time, UPGRADE_AT,
+                          pruned_below=pruned_below)
+
+
+def write_config(path: Any, mainnet: Any, rpc_env: str, cache: Any) -> Any:
+    """The mainnet file's bittensor network alone, pointed at the test node (its genesis hash),
+    small chunks, the metadata cache in `cache`."""
+    import yaml
+
+    doc = yaml.safe_load(mainnet.read_text())
+    chain = dict(doc["chains"]["bittensor"])
+    chain.update(rpc_url_env=rpc_env, chunk_size=CHUNK, genesis_hash=GENESIS,
+                 genesis_hash_unconfirmed=False, metadata_cache=str(cache))
+    doc["chains"] = {"bittensor": chain}
+    doc["tokens"] = {"tao": doc["tokens"]["tao"]}
+    doc["networks"] = {"bittensor": doc["networks"]["bittensor"]}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
