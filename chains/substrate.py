@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import xxhash
+
 from chains.transport import JsonRpcClient, RpcError
 
 # twox128("System") ++ twox128("Events"): the storage key of the block's event records.
@@ -92,6 +94,16 @@ def aura_slot(digest_logs: list[str]) -> int:
                 raise SubstrateError(f"Aura pre-runtime digest of {length} bytes, not 8")
             return int.from_bytes(raw[pos : pos + 8], "little")
     raise SubstrateError("the header has no Aura pre-runtime digest (no slot, no block time)")
+
+
+def twox128(data: bytes) -> bytes:
+    """Substrate's twox128 storage hasher: xxh64 with seeds 0 and 1, little-endian, joined."""
+    return b"".join(xxhash.xxh64_intdigest(data, seed=s).to_bytes(8, "little") for s in (0, 1))
+
+
+def storage_key(pallet: str, item: str, identity_key: bytes = b"") -> str:
+    """The storage key of a plain item, or of a map entry whose hasher is Identity."""
+    return "0x" + (twox128(pallet.encode()) + twox128(item.encode()) + identity_key).hex()
 
 
 def extrinsic_hash(extrinsic_hex: str) -> str:
@@ -213,6 +225,18 @@ class SubstrateClient:
     def storage(self, key: str, block_hash: str) -> bytes | None:
         raw = self._call("state_getStorage", [key, block_hash], f"storage {key} at {block_hash}")
         return None if raw is None else bytes.fromhex(str(raw).removeprefix("0x"))
+
+    def recycled_for_registration(self, netuid: int, number: int) -> int:
+        """SubtensorModule.RAORecycledForRegistration(netuid) at a block: the subnet's
+        cumulative registration burn in rao (u64; unset reads as its default, 0)."""
+        key = storage_key("SubtensorModule", "RAORecycledForRegistration",
+                          netuid.to_bytes(2, "little"))
+        raw = self.storage(key, self.block_hash(number))
+        if raw is None:
+            return 0
+        if len(raw) != 8:
+            raise SubstrateError(f"RAORecycledForRegistration({netuid}) is {len(raw)} bytes, not 8")
+        return int.from_bytes(raw, "little")
 
     # --- metadata ------------------------------------------------------------------------
     def metadata(self, spec_version: int, block_hash: str) -> bytes:

@@ -43,6 +43,7 @@ class Reconciliation(StrEnum):
     total_supply = "total_supply"  # token totalSupply change = mints - burns
     balance_of = "balance_of"  # the holder's token balance change = the source's net flows
     second_endpoint = "second_endpoint"  # the rows fetched again from another RPC are equal
+    counter = "counter"  # a chain storage counter diffed at the quarter's boundary blocks
     none = "none"  # not reconciled, with a reason (reported not_applicable, never pass)
 
 
@@ -203,13 +204,15 @@ CATALOGUE: dict[SourceKind, SourceKindSpec] = {
                 ("stake_fee", ("amount",)),
                 ("key_swap_cost", ("amount",)),
             ),
-            Reconciliation.none,
+            Reconciliation.counter,
+            flows=(Flow("registration_burn", "amount", 1),),
+            # What the counter leaves out: the chain keeps no counter of the other events.
             not_reconciled_reason=(
-                "not reconciled yet: the counter RAORecycledForRegistration(netuid) diffed at "
-                "the quarter's boundary blocks is the check for registration burns (not "
-                "implemented in this version), and TotalIssuance needs the quarter's emissions "
-                "too; the events are checked by coverage (every block of the quarter indexed, "
-                "boundary hashes equal to the chain's) only"
+                "transaction fees, stake fees, network locks and key swap costs are not "
+                "reconciled: the chain keeps no counter of them, and TotalIssuance also moves "
+                "with the quarter's emissions, which the lake does not hold; they are checked "
+                "by coverage (every block of the quarter indexed, boundary hashes equal to the "
+                "chain's) only"
             ),
         ),
     )

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chains.substrate import METADATA_AT_VERSION, SYSTEM_EVENTS_KEY, compact_encode
+from chains.substrate import METADATA_AT_VERSION, SYSTEM_EVENTS_KEY, compact_encode, storage_key
 from tests.support.jsonrpc_server import RpcFault
 from tests.support.scale_encode import Registry, metadata_without_last_field
 
@@ -83,6 +83,13 @@ class SubtensorChain:
         self.old_metadata = metadata_without_last_field(self.metadata, "StakeAdded", 6)
         self.registries[OLD_SPEC] = Registry(self.old_metadata)
         self.by_hash = {block_hash(n): n for n in range(self.head + 1)}
+        # RAORecycledForRegistration(netuid) as the chain keeps it: each registration's burn
+        # added at its block (from the schedule, whatever is later taken out of the ledger)
+        self.recycled: dict[int, list[tuple[int, int]]] = {}
+        for n in sorted(self.schedule):
+            for ext in self.schedule[n]:
+                if ext.kind == "register" and ext.netuid is not None:
+                    self.recycled.setdefault(ext.netuid, []).append((n, ext.amount))
         self.blocks = {n: self._generate(n) for n in range(self.head + 1)}
 
     def spec(self, n: int) -> int:
@@ -195,9 +202,14 @@ class SubtensorChain:
 
     def rpc_state_getStorage(self, key: str, h: str) -> str | None:
         n = self._state(h)
-        if key != SYSTEM_EVENTS_KEY:
-            return None
-        return "0x" + self.blocks[n][0].hex()
+        if key == SYSTEM_EVENTS_KEY:
+            return "0x" + self.blocks[n][0].hex()
+        prefix = storage_key("SubtensorModule", "RAORecycledForRegistration")
+        if key.startswith(prefix) and len(key) == len(prefix) + 4:
+            netuid = int.from_bytes(bytes.fromhex(key[len(prefix):]), "little")
+            total = sum(a for b, a in self.recycled.get(netuid, []) if b <= n)
+            return "0x" + total.to_bytes(8, "little").hex() if total else None
+        return None
 
     def rpc_state_call(self, method: str, data: str, h: str) -> str:
         n = self._state(h)

@@ -287,10 +287,6 @@ def default_reader(chain: AnyChainConfig) -> AnyReader:
         return SolanaReader(chain.rpc_url(), chain.genesis_hash)
     if isinstance(chain, CosmosChainConfig):
         return CosmosReader(chain.rpc_url(), chain.chain_name)
-    if isinstance(chain, SubstrateChainConfig):
-        from warehouse.audit.substrate import SubstrateReader  # it builds on this module
-
-        return SubstrateReader(chain.rpc_url(), chain.genesis_hash, chain.slot_seconds)
     return HttpChainReader(chain.rpc_url())
 
 

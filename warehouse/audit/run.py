@@ -39,7 +39,7 @@ from typing import cast
 import duckdb
 
 from depinrev.catalogue import CATALOGUE, Reconciliation, dataset_of
-from depinrev.config import Config, SourceKind
+from depinrev.config import Config, SourceConfig, SourceKind, SubstrateChainConfig
 from depinrev.lake import Lake, LakeError
 from depinrev.quarters import Quarter, quarters_between
 from indexers.blocktime import BlockClock
@@ -55,6 +55,7 @@ from warehouse.audit.rpc import (
     default_reader,
     total_supply,
 )
+from warehouse.audit.substrate import SubstrateReader, registration_burn_checks
 
 # The reader for a chain: a ChainReader for an EVM chain, a LedgerReader for Solana / Cosmos.
 ReaderFactory = Callable[[AnyChainConfig], AnyReader]
@@ -185,6 +186,14 @@ class ChainAccess:
         return a == b if self.kind == "solana" else a.lower() == b.lower()
 
 
+def reader_of(chain: AnyChainConfig) -> AnyReader:
+    """The audit's reader of the chain's kind at its configured RPC URL."""
+    if isinstance(chain, SubstrateChainConfig):
+        return cast(LedgerReader, SubstrateReader(chain.rpc_url(), chain.genesis_hash,
+                                                  chain.slot_seconds))
+    return default_reader(chain)
+
+
 def run_audit(
     con: duckdb.DuckDBPyConnection,
     config: Config,
@@ -193,7 +202,7 @@ def run_audit(
 ) -> AuditResult:
     """Audit every network and quarter; write audit.* tables; return the per-quarter results."""
     create_audit_tables(con)
-    factory = reader_factory or default_reader
+    factory = reader_factory or reader_of
     readers: dict[str, ChainAccess | RpcError] = {}
     file_problems = _file_problems(con)
     results: dict[tuple[str, str], QuarterAudit] = {}
@@ -428,7 +437,6 @@ def _audit_chain_quarter(
 NOT_RECONCILED_MEASURE: dict[SourceKind, str] = {
     SourceKind.spl_burns: "token supply",
     SourceKind.akash_escrow: "escrow module account balance",
-    SourceKind.subtensor: "RAORecycledForRegistration per netuid",
 }
 
 
@@ -473,6 +481,9 @@ def _reconcile(
         kind = CATALOGUE[src.kind]
         if src.kind is SourceKind.price_feed:
             continue  # prices, not flows: nothing of the revenue to reconcile
+        if kind.reconciliation is Reconciliation.counter:
+            _reconcile_counters(con, network, cid, reader, q, src, first, last, qa)
+            continue
         if kind.reconciliation is Reconciliation.none:
             measure, reason = NOT_RECONCILED_MEASURE[src.kind], kind.not_reconciled_reason
             _record(con, network, cid, q, src.name, src.kind.value, src.token, measure, None,
@@ -514,6 +525,35 @@ def _reconcile(
             )
         _record(con, network, cid, q, src.name, src.kind.value, src.token, measure, before,
                 last, chain_before, chain_end, lake_change, status, detail, qa)
+
+
+def _reconcile_counters(
+    con: duckdb.DuckDBPyConnection, network: str, cid: int, reader: AnyReader, q: Quarter,
+    src: SourceConfig, first: int, last: int, qa: QuarterAudit,
+) -> None:
+    """A subtensor source: registration burns per subnet against the chain's counter
+    (warehouse/audit/substrate.py); the other events by coverage only (not_applicable)."""
+    before = first - 1
+    checks = registration_burn_checks(
+        con, cast(SubstrateReader, reader), network, src.name, cid, before, last)
+    for c in checks:
+        measure = f"RAORecycledForRegistration({c.netuid})"
+        change = c.chain_end - c.chain_before
+        if c.difference == 0:
+            status, detail = PASS, f"{measure} change {change} = lake registration_burn {c.lake}"
+        else:
+            status = FAIL
+            detail = (
+                f"{src.name}: {measure} changed by {change} on chain (block {before}: "
+                f"{c.chain_before}, block {last}: {c.chain_end}) but the lake's registration "
+                f"burns of netuid {c.netuid} sum to {c.lake}; difference {c.difference}"
+            )
+        _record(con, network, cid, q, src.name, src.kind.value, src.token, measure, before,
+                last, c.chain_before, c.chain_end, c.lake, status, detail, qa)
+    reason = CATALOGUE[src.kind].not_reconciled_reason
+    _record(con, network, cid, q, src.name, src.kind.value, src.token,
+            "other revenue events", None, last, None, None, None, NOT_APPLICABLE,
+            f"{src.name}: {reason}", qa)
 
 
 def _record(
