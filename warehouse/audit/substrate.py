@@ -52,7 +52,7 @@ class SubstrateReader:
         return int(self._guard(self._client.finalized_head))
 
     def earliest(self) -> int:
-        return 0
+        return 1  # the genesis block has no Aura slot, so no time: the clock starts at 1
 
     def block(self, number: int) -> BlockHeader:
         cached = self._blocks.get(number)

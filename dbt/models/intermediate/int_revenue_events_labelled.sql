@@ -43,7 +43,7 @@ labelled as (
         and amounts.event = rules.event
         and amounts.field = rules.field
         -- Substrate rules cover a range of runtime spec versions; other rows have none.
-        and coalesce(amounts.spec_version, 0) >= rules.spec_from
+        and coalesce(amounts.spec_version, 0) >= coalesce(rules.spec_from, 0)
         and (rules.spec_to is null or coalesce(amounts.spec_version, 0) <= rules.spec_to)
 )
 
