@@ -151,6 +151,18 @@ class SubstrateClient:
             raise
         return result
 
+    def _batch(self, method: str, params: list[list[Any]], what: str) -> list[Any]:
+        """One JSON-RPC batch of calls of one method (results in order)."""
+        try:
+            return self.rpc.batch(method, params)
+        except RpcError as exc:
+            if _is_pruned(exc):
+                raise StatePruned(
+                    f"{self.url}: {what}: the node no longer keeps it ({exc.message}); "
+                    "use an archive node for old blocks"
+                ) from exc
+            raise
+
     # --- identity and head ---------------------------------------------------------------
     def genesis_hash(self) -> str:
         if self._genesis is None:
@@ -175,6 +187,40 @@ class SubstrateClient:
 
     def block_hash(self, number: int) -> str:
         return self._hash_or_fail(number)
+
+    def block_hashes(self, numbers: list[int]) -> list[str]:
+        """Hashes of several blocks in one batch."""
+        got = self._batch("chain_getBlockHash", [[n] for n in numbers],
+                          f"hashes of blocks {numbers[0]}-{numbers[-1]}")
+        for n, h in zip(numbers, got, strict=True):
+            if not isinstance(h, str) or not h.startswith("0x"):
+                raise StatePruned(f"{self.url}: block {n} is unknown to the node (hash {h!r})")
+        return [str(h) for h in got]
+
+    def events_many(self, hashes: list[str]) -> list[bytes]:
+        """System.Events of several blocks in one batch."""
+        got = self._batch("state_getStorage", [[SYSTEM_EVENTS_KEY, h] for h in hashes],
+                          f"System.Events of {len(hashes)} blocks")
+        out = []
+        for h, raw in zip(hashes, got, strict=True):
+            if raw is None:
+                out.append(b"\x00")
+            elif isinstance(raw, str) and raw.startswith("0x"):
+                out.append(bytes.fromhex(raw[2:]))
+            else:
+                raise SubstrateError(f"state_getStorage at {h} returned {raw!r}, not hex"[:300])
+        return out
+
+    def blocks_many(self, hashes: list[str]) -> list[tuple[SubstrateHeader, list[str]]]:
+        """Headers and extrinsics of several blocks in one batch."""
+        got = self._batch("chain_getBlock", [[h] for h in hashes], f"{len(hashes)} blocks")
+        out = []
+        for h, b in zip(hashes, got, strict=True):
+            if not isinstance(b, dict) or "block" not in b:
+                raise StatePruned(f"{self.url}: no body for block {h}")
+            blk = b["block"]
+            out.append((self.header_of(h, blk["header"]), [str(x) for x in blk["extrinsics"]]))
+        return out
 
     def header(self, block_hash: str) -> SubstrateHeader:
         h = self._call("chain_getHeader", [block_hash], f"header {block_hash}")

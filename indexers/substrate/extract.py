@@ -1,10 +1,10 @@
 """Index a network's Substrate sources (Bittensor's Subtensor runtime) into the lake.
 
-Every block of a chunk is read (`concurrency` at once): its hash (`chain_getBlockHash`), its
-`System.Events` (`state_getStorage`), decoded with the metadata of the block's runtime; the
-header (`chain_getHeader`) of the chunk's boundary blocks and of blocks holding revenue
-events, and the body (`chain_getBlock`) of blocks whose revenue events belong to an extrinsic
-(its hash is the blake2-256 of the extrinsic's bytes). The spec version is read at the chunk's
+Every block of a chunk is read, in JSON-RPC batches of BATCH blocks (`concurrency` batches at
+once): their hashes (`chain_getBlockHash`), their `System.Events` (`state_getStorage`), decoded
+with the metadata of each block's runtime; the body (`chain_getBlock`) of blocks whose revenue
+events belong to an extrinsic (its hash is the blake2-256 of the extrinsic's bytes), and the
+header (`chain_getHeader`) of a boundary block without one. The spec version is read at the chunk's
 two ends; where they differ the upgrade block is found by bisection, so a chunk costs two or
 three `state_getRuntimeVersion` calls, not one per block. Reads follow the finalized head
 (GRANDPA), so there is no reorg walk; a node that pruned the asked state is refused clearly.
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 DATASET = "tao_events"
 DATASETS = list(CATALOGUE[SourceKind.subtensor].datasets)
+# Blocks per JSON-RPC batch: one round trip for their hashes, one for their events, one for
+# the bodies of those holding revenue events (instead of three per block).
+BATCH = 100
 # transaction_index of block-level events (initialization, finalization): no extrinsic.
 BLOCK_EVENT_TX_INDEX = -1
 
@@ -130,29 +133,44 @@ class SubstrateSession:
     def index_chunk(self, start: int, end: int) -> ChunkOutput:
         specs = self._spec_ranges(start, end)
         src = self.sources[0]
+        groups = [
+            list(range(lo, min(end, lo + BATCH - 1) + 1)) for lo in range(start, end + 1, BATCH)
+        ]
 
-        def read(n: int) -> tuple[int, str, list[RevenueEvent], int, int]:
-            h = self.client.block_hash(n)
-            spec = _spec_at(specs, n)
-            records = self._decoder(spec, h).decode(self.client.events(h))
-            return n, h, revenue_events(records, spec), spec, len(records)
+        def read(numbers: list[int]) -> tuple[list[dict[str, Any]], dict[int, Header], int]:
+            """A batch of blocks: hashes, events, then the bodies of blocks with revenue."""
+            hashes = self.client.block_hashes(numbers)
+            found: dict[int, tuple[str, int, list[RevenueEvent]]] = {}
+            count = 0
+            for n, h, raw in zip(numbers, hashes, self.client.events_many(hashes), strict=True):
+                spec = _spec_at(specs, n)
+                records = self._decoder(spec, h).decode(raw)
+                count += len(records)
+                revenue = revenue_events(records, spec)
+                if revenue or n in (start, end):
+                    found[n] = (h, spec, revenue)
+            with_body = [n for n, (_, _, r) in found.items()
+                         if any(ev.record.extrinsic_index is not None for ev in r)]
+            bodies = dict(zip(with_body, self.client.blocks_many([found[n][0] for n in with_body]),
+                              strict=True))
+            rows: list[dict[str, Any]] = []
+            headers: dict[int, Header] = {}
+            for n, (h, spec, revenue) in sorted(found.items()):
+                head, extrinsics = bodies[n] if n in bodies else (self.client.header(h), [])
+                if head.number != n:
+                    raise StatePruned(f"asked block {n} by hash {h}, the node answered "
+                                      f"{head.number}")
+                headers[n] = _header(head)
+                rows.extend(self._rows(src, headers[n], revenue, spec, extrinsics))
+            return rows, headers, count
 
         rows: list[dict[str, Any]] = []
         headers: dict[int, Header] = {}
         n_events = 0
-        results = sorted(run_bounded(read, range(start, end + 1), self.chain.concurrency))
-        for n, h, found, spec, count in results:
+        for part_rows, part_headers, count in run_bounded(read, groups, self.chain.concurrency):
+            rows.extend(part_rows)
+            headers.update(part_headers)
             n_events += count
-            if not found and n not in (start, end):
-                continue
-            if any(ev.record.extrinsic_index is not None for ev in found):
-                head, extrinsics = self.client.block(h)
-            else:
-                head, extrinsics = self.client.header(h), []
-            if head.number != n:
-                raise StatePruned(f"asked block {n} by hash {h}, the node answered {head.number}")
-            headers[n] = _header(head)
-            rows.extend(self._rows(src, headers[n], found, spec, extrinsics))
         with self.stats.lock:
             self.stats.blocks += end - start + 1
             self.stats.events += n_events
