@@ -87,7 +87,12 @@ def _serve(blocks: int, q: Any, stop: Any) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=float, default=1.0)
+    ap.add_argument("--batch", type=int, default=None, help="blocks per JSON-RPC batch")
     args = ap.parse_args()
+    if args.batch is not None:
+        import indexers.substrate.extract as extract
+
+        extract.BATCH = args.batch
     blocks = int(args.days * BLOCKS_PER_DAY)
     ctx = mp.get_context("fork")
     q, stop = ctx.Queue(), ctx.Event()
@@ -115,7 +120,10 @@ def main() -> None:
         lake_bytes = sum(p.stat().st_size for p in (root / "lake").rglob("*.parquet"))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         per_m = wall / max(rows, 1) * 1e6
-        print(f"blocks {blocks}, event records decoded {rep.logs}, lake rows {rows}")
+        import indexers.substrate.extract as extract
+
+        print(f"blocks {blocks} (batches of {extract.BATCH}), event records decoded {rep.logs}, "
+              f"lake rows {rows}")
         print(f"index: {wall:.1f} s wall, {cpu:.1f} s CPU; {blocks / wall:.0f} blocks/s, "
               f"{rep.logs / wall:,.0f} events/s, {rows / wall:,.0f} rows/s; "
               f"{per_m:.1f} s per million rows; peak RSS {rss / 2**20:.0f} MiB")

@@ -242,31 +242,12 @@ class SubstrateClient:
     def header_at(self, number: int) -> SubstrateHeader:
         return self.header(self.block_hash(number))
 
-    def block(self, block_hash: str) -> tuple[SubstrateHeader, list[str]]:
-        """The header and the extrinsics (hex) of a block."""
-        b = self._call("chain_getBlock", [block_hash], f"block {block_hash}")
-        if not isinstance(b, dict) or "block" not in b:
-            raise StatePruned(f"{self.url}: no body for block {block_hash}")
-        blk = b["block"]
-        return self.header_of(block_hash, blk["header"]), [str(x) for x in blk["extrinsics"]]
-
     def spec_version(self, block_hash: str) -> int:
         rv = self._call("state_getRuntimeVersion", [block_hash], f"runtime version at {block_hash}")
         try:
             return int(rv["specVersion"])
         except (KeyError, TypeError, ValueError) as exc:
             raise SubstrateError(f"state_getRuntimeVersion returned {rv!r}"[:300]) from exc
-
-    def events(self, block_hash: str) -> bytes:
-        """The SCALE bytes of System.Events at a block (empty Vec if the key is unset)."""
-        raw = self._call(
-            "state_getStorage", [SYSTEM_EVENTS_KEY, block_hash], f"System.Events at {block_hash}"
-        )
-        if raw is None:
-            return b"\x00"
-        if not isinstance(raw, str) or not raw.startswith("0x"):
-            raise SubstrateError(f"state_getStorage returned {raw!r}, not hex"[:300])
-        return bytes.fromhex(raw[2:])
 
     def storage(self, key: str, block_hash: str) -> bytes | None:
         raw = self._call("state_getStorage", [key, block_hash], f"storage {key} at {block_hash}")

@@ -1,0 +1,71 @@
+"""The bittensor network's configuration: the substrate chain kind and spec-version rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from depinrev.config import ConfigError, SubstrateChainConfig, load_config
+from tests.support.paths import REPO
+from warehouse.rules import expand_rules
+
+MAINNET = REPO / "config" / "networks.mainnet.yaml"
+
+
+def _bittensor() -> dict:
+    doc = yaml.safe_load(MAINNET.read_text())
+    return {"chains": {"bittensor": doc["chains"]["bittensor"]},
+            "tokens": {"tao": doc["tokens"]["tao"]},
+            "networks": {"bittensor": doc["networks"]["bittensor"]}}
+
+
+def _load(tmp_path: Path, doc: dict):
+    path = tmp_path / "n.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return load_config(path)
+
+
+def test_mainnet_bittensor_is_a_substrate_chain_with_its_genesis_marked_unconfirmed():
+    chain = load_config(MAINNET).chains["bittensor"]
+    assert isinstance(chain, SubstrateChainConfig)
+    assert chain.genesis_hash_unconfirmed is True
+    assert chain.genesis_hash.startswith("0x") and len(chain.genesis_hash) == 66
+
+
+def test_rules_cover_spec_versions_up_to_the_next_listed_one():
+    """Versions between the listed ones follow the nearest earlier rule; a rule without
+    labels ends the one before it."""
+    rows = [r for r in expand_rules(load_config(MAINNET)) if r.network == "bittensor"]
+    ranges = {(r.event, r.label): (r.spec_from, r.spec_to) for r in rows}
+    assert ranges[("transaction_fee", "holders_revenue")] == (0, 379)
+    assert ranges[("transaction_fee", "supply_side_revenue")] == (380, None)
+    assert ranges[("network_lock", "holders_revenue")] == (233, 400)
+    assert not [r for r in rows if r.event == "network_lock" and r.spec_from == 401]
+    assert ranges[("registration_burn", "holders_revenue")] == (0, None)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["chains"]["bittensor"].update(genesis_hash="0x12"), "genesis_hash"),
+        (lambda d: d["networks"]["bittensor"]["sources"][0].update(address="0xabc"),
+         "the word runtime"),
+        (lambda d: d["networks"]["bittensor"]["revenue_rules"][0].update(labels={}),
+         "give at least one label"),
+        (lambda d: d["chains"]["bittensor"].update(kind="polkadot"), "substrate"),
+    ],
+)
+def test_wrong_bittensor_files_are_refused_naming_the_field(tmp_path, mutate, message):
+    doc = _bittensor()
+    mutate(doc)
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, doc)
+
+
+def test_from_spec_version_is_refused_on_other_source_kinds(tmp_path):
+    doc = yaml.safe_load(MAINNET.read_text())
+    doc["networks"]["akash"]["revenue_rules"][0]["from_spec_version"] = 300
+    with pytest.raises(ConfigError, match="from_spec_version is only for subtensor"):
+        _load(tmp_path, doc)
