@@ -29,6 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import yaml
+
 from depinrev.config import load_config
 from indexers.dispatch import index_network
 from tests.support.jsonrpc_server import JsonRpcServer
@@ -89,10 +91,7 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=1.0)
     ap.add_argument("--batch", type=int, default=None, help="blocks per JSON-RPC batch")
     args = ap.parse_args()
-    if args.batch is not None:
-        import indexers.substrate.extract as extract
 
-        extract.BATCH = args.batch
     blocks = int(args.days * BLOCKS_PER_DAY)
     ctx = mp.get_context("fork")
     q, stop = ctx.Queue(), ctx.Event()
@@ -107,8 +106,11 @@ def main() -> None:
         os.environ["DEPINREV_BENCH_TAO"] = url
         cfg = write_config(root / "n.yaml", REPO / "config" / "networks.mainnet.yaml",
                            "DEPINREV_BENCH_TAO", root / "cache")
-        text = cfg.read_text().replace("chunk_size: 50", f"chunk_size: {BLOCKS_PER_DAY}")
-        cfg.write_text(text)
+        doc = yaml.safe_load(cfg.read_text())
+        doc["chains"]["bittensor"]["chunk_size"] = BLOCKS_PER_DAY
+        if args.batch is not None:
+            doc["chains"]["bittensor"]["blocks_per_request"] = args.batch
+        cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
         config = load_config(cfg)
         cpu0 = time.process_time()
         t1 = time.perf_counter()
@@ -120,9 +122,8 @@ def main() -> None:
         lake_bytes = sum(p.stat().st_size for p in (root / "lake").rglob("*.parquet"))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         per_m = wall / max(rows, 1) * 1e6
-        import indexers.substrate.extract as extract
-
-        print(f"blocks {blocks} (batches of {extract.BATCH}), event records decoded {rep.logs}, "
+        batch = doc["chains"]["bittensor"].get("blocks_per_request", 100)
+        print(f"blocks {blocks} (batches of {batch}), event records decoded {rep.logs}, "
               f"lake rows {rows}")
         print(f"index: {wall:.1f} s wall, {cpu:.1f} s CPU; {blocks / wall:.0f} blocks/s, "
               f"{rep.logs / wall:,.0f} events/s, {rows / wall:,.0f} rows/s; "

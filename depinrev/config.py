@@ -168,7 +168,11 @@ class SubstrateChainConfig(_RpcChain):
     finality_depth: int = Field(default=0, ge=0, le=100_000)
     # 7,200 blocks is a day at 12 s a block: a file per day.
     chunk_size: int = Field(default=7_200, ge=1, le=10_000_000, description="blocks per file")
-    concurrency: int = Field(default=8, ge=1, le=64, description="blocks fetched at once")
+    concurrency: int = Field(default=8, ge=1, le=64, description="batches fetched at once")
+    blocks_per_request: int = Field(
+        default=100, ge=1, le=1_000,
+        description="blocks per JSON-RPC batch (1: one request per call, for a local node)",
+    )
     slot_seconds: int = Field(default=12, ge=1, le=600, description="Aura slot duration")
     metadata_cache: str = Field(
         default="data/cache/substrate-metadata",

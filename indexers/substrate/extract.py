@@ -1,13 +1,14 @@
 """Index a network's Substrate sources (Bittensor's Subtensor runtime) into the lake.
 
-Every block of a chunk is read, in JSON-RPC batches of BATCH blocks (`concurrency` batches at
-once): their hashes (`chain_getBlockHash`), their `System.Events` (`state_getStorage`), decoded
-with the metadata of each block's runtime; the body (`chain_getBlock`) of blocks whose revenue
-events belong to an extrinsic (its hash is the blake2-256 of the extrinsic's bytes), and the
-header (`chain_getHeader`) of a boundary block without one. The spec version is read at the chunk's
-two ends; where they differ the upgrade block is found by bisection, so a chunk costs two or
-three `state_getRuntimeVersion` calls, not one per block. Reads follow the finalized head
-(GRANDPA), so there is no reorg walk; a node that pruned the asked state is refused clearly.
+Every block of a chunk is read, in JSON-RPC batches of `blocks_per_request` blocks
+(`concurrency` batches at once): their hashes (`chain_getBlockHash`), their `System.Events`
+(`state_getStorage`), decoded with the metadata of each block's runtime; the body
+(`chain_getBlock`) of blocks whose revenue events belong to an extrinsic (its hash is the
+blake2-256 of the extrinsic's bytes), and the header (`chain_getHeader`) of a boundary block
+without one. The spec version is read at the chunk's two ends; where they differ the upgrade
+block is found by bisection, so a chunk costs two or three `state_getRuntimeVersion` calls,
+not one per block. Reads follow the finalized head (GRANDPA), so there is no reorg walk; a
+node that pruned the asked state is refused clearly.
 """
 
 from __future__ import annotations
@@ -38,9 +39,6 @@ log = logging.getLogger(__name__)
 
 DATASET = "tao_events"
 DATASETS = list(CATALOGUE[SourceKind.subtensor].datasets)
-# Blocks per JSON-RPC batch: one round trip for their hashes, one for their events, one for
-# the bodies of those holding revenue events (instead of three per block).
-BATCH = 100
 # transaction_index of block-level events (initialization, finalization): no extrinsic.
 BLOCK_EVENT_TX_INDEX = -1
 
@@ -133,8 +131,11 @@ class SubstrateSession:
     def index_chunk(self, start: int, end: int) -> ChunkOutput:
         specs = self._spec_ranges(start, end)
         src = self.sources[0]
+        # Blocks per JSON-RPC batch: a round trip for their hashes, one for their events, one
+        # for the bodies of those holding revenue events (instead of three per block).
+        size = self.chain.blocks_per_request
         groups = [
-            list(range(lo, min(end, lo + BATCH - 1) + 1)) for lo in range(start, end + 1, BATCH)
+            list(range(lo, min(end, lo + size - 1) + 1)) for lo in range(start, end + 1, size)
         ]
 
         def read(numbers: list[int]) -> tuple[list[dict[str, Any]], dict[int, Header], int]:

@@ -42,8 +42,8 @@ GENESIS = block_hash(0)
 
 @dataclass(frozen=True)
 class Extrinsic:
-    """One signed extrinsic of the schedule: `kind` is fee, register, failed_register, stake
-    or network; amounts in rao."""
+    """One signed extrinsic of the schedule: `kind` is fee, register, failed_register, stake,
+    network or hotkey_swap; amounts in rao."""
 
     kind: str
     who: str
@@ -126,6 +126,12 @@ class SubtensorChain:
                 add("Balances", "Withdraw", {"who": who, "amount": ext.amount})
                 add("SubtensorModule", "NetworkAdded", (ext.netuid, 0), "network_lock",
                     ext.amount, None, ext.netuid)
+            elif ext.kind == "hotkey_swap":
+                add("Balances", "Withdraw", {"who": who, "amount": ext.amount})
+                add("SubtensorModule", "HotkeySwapped",
+                    {"coldkey": who, "old_hotkey": account("hotkey"),
+                     "new_hotkey": account("hotkey-2")},
+                    "key_swap_cost", ext.amount)
             elif ext.kind == "stake":
                 alpha = ext.amount * 40
                 if spec >= 257:
@@ -260,6 +266,7 @@ SCHEDULE: dict[int, list[Extrinsic]] = {
           Extrinsic("register", "grace", 410_000, netuid=NETUID_B, amount=2_000_000_001)],
     250: [Extrinsic("network", "heidi", 500_000, netuid=NETUID_C, amount=100 * 10**9)],
     299: [Extrinsic("fee", "ivan", 77_777)],
+    305: [Extrinsic("hotkey_swap", "ivan", 600_000, amount=10**9)],
     310: [Extrinsic("fee", "judy", 31_337)],
 }
 

@@ -8,8 +8,8 @@ bittensor network (its revenue rules) pointed at the test node with 50-block chu
 
 Expected figures come from the generator's ledger with the labels written out here by hand
 from docs/readers.md (transaction fees: holders_revenue up to spec 379, supply_side_revenue
-from 380; registration burns and network locks of spec 233-400: holders_revenue; stake fees:
-supply_side_revenue), all shares 1: no rounding.
+from 380; registration burns, key swap costs and network locks of spec 233-400:
+holders_revenue; stake fees: supply_side_revenue), all shares 1: no rounding.
 """
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ def _labels(row: LedgerRow) -> dict[str, int]:
         return {"fees": a, "holders_revenue": a} if 233 <= row.spec_version <= 400 else {}
     if row.event == "stake_fee":
         return {"fees": a, "supply_side_revenue": a}
+    if row.event == "key_swap_cost":
+        return {"fees": a, "holders_revenue": a}
     raise AssertionError(row.event)
 
 

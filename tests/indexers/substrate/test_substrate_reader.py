@@ -85,12 +85,14 @@ def test_lake_equals_the_generators_ledger(node, tmp_path: Path):
         for r in chain.ledger
     )
     assert _lake_rows(tmp_path / "lake") == want
-    # the schedule's own figures, by hand: 14 fees, one per extrinsic (the failed one too), three
-    # registration burns, one subnet lock, one stake fee (the spec-256 stake has none)
+    # the schedule's own figures, by hand: 15 fees, one per extrinsic (the failed one too), three
+    # registration burns, one subnet lock, one stake fee (the spec-256 stake has none), one
+    # hotkey swap cost
     kinds = [w[3] for w in want]
-    assert kinds.count("transaction_fee") == 14
+    assert kinds.count("transaction_fee") == 15
     assert kinds.count("registration_burn") == 3
     assert kinds.count("network_lock") == kinds.count("stake_fee") == 1
+    assert [w[4] for w in want if w[3] == "key_swap_cost"] == [str(10**9)]
     burns = sorted(int(w[4]) for w in want if w[3] == "registration_burn")
     assert burns == [1_500_000_000, 2_000_000_000, 2_000_000_001]
     assert {w[8] for w in want if w[0] < 160} == {OLD_SPEC}
@@ -146,3 +148,15 @@ def test_chain_clock_gives_block_times_from_the_aura_slot(node, tmp_path: Path):
         assert clock.timestamp(118) == chain_time(118)
         q2 = chain_time(118)  # 2025-04-01T00:00:00Z
         assert clock.first_at_or_after(q2, 1, HEAD) == 118
+
+
+def test_batches_of_any_size_give_the_same_lake(node, tmp_path: Path):
+    """Batches of 7 blocks (not dividing the 50-block chunks) write what batches of 100 do."""
+    chain, _ = node
+    path = write_config(tmp_path / "n.yaml", MAINNET, ENV, tmp_path / "cache")
+    index_network(load_config(path), "bittensor", tmp_path / "lake100", to_block=149)
+    path.write_text(path.read_text().replace("blocks_per_request: 100", "blocks_per_request: 7"))
+    assert "blocks_per_request: 7" in path.read_text()
+    index_network(load_config(path), "bittensor", tmp_path / "lake7", to_block=149)
+    assert _lake_rows(tmp_path / "lake7") == _lake_rows(tmp_path / "lake100")
+    assert len(_lake_rows(tmp_path / "lake7")) == len([r for r in chain.ledger if r.block < 150])
