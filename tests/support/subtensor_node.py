@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from chains.substrate import METADATA_AT_VERSION, SYSTEM_EVENTS_KEY, compact_encode, storage_key
 from tests.support.jsonrpc_server import RpcFault
+from tests.support.paths import REPO
 from tests.support.scale_encode import Registry, metadata_without_last_field
 
 SPEC = 393
@@ -243,6 +245,23 @@ def _extrinsic_bytes(n: int, i: int) -> str:
 
 
 # --- a test chain and its configuration -------------------------------------------------------
+def spec393_metadata() -> bytes:
+    """The real spec-393 metadata of shared/fixtures/bittensor; missing fixtures fail under CI
+    (CI has them beside the clone) and skip elsewhere."""
+    import os
+
+    import pytest
+
+    root = Path(os.environ.get("DEPINREV_SHARED", REPO.parent / "shared")) / "fixtures"
+    path = root / "bittensor" / "finney-metadata-v15-spec393.hex"
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared fixtures not found at {path}: CI must have them")
+        pytest.skip(f"shared fixtures not found at {path} (set DEPINREV_SHARED)")
+    return bytes.fromhex(path.read_text().strip()[2:])
+
+
+
 T0 = 1_738_368_000  # 2025-02-01T00:00:00Z
 BLOCK_SECONDS = 43_200  # 3,600 Aura slots between blocks: 320 blocks span three quarters
 HEAD = 320  # finalized head; 2025Q2 begins at block 118, 2025Q3 at block 300
@@ -280,7 +299,7 @@ def make_chain(metadata: bytes, *, pruned_below: int = 0) -> SubtensorChain:
                           pruned_below=pruned_below)
 
 
-def write_config(path: Any, mainnet: Any, rpc_env: str, cache: Any) -> Any:
+def write_config(path: Path, mainnet: Path, rpc_env: str, cache: Path) -> Path:
     """The mainnet file's bittensor network alone, pointed at the test node (its genesis hash),
     small chunks, the metadata cache in `cache`."""
     import yaml

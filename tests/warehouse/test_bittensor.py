@@ -32,7 +32,6 @@ from indexers.dispatch import index_network
 from pipelines.ingest.assets import PARTITION_CHECK, index_lake
 from pipelines.ingest.partitions import network_day_key
 from pipelines.resources import LakeResource, NetworkConfigResource
-from tests.indexers.substrate.test_substrate_reader import spec393_metadata
 from tests.support.jsonrpc_server import JsonRpcServer
 from tests.support.paths import REPO
 from tests.support.subtensor_node import (
@@ -45,6 +44,7 @@ from tests.support.subtensor_node import (
     SubtensorChain,
     chain_time,
     make_chain,
+    spec393_metadata,
     write_config,
 )
 from warehouse.build import BuildResult, audit_warehouse, build_warehouse, prepare_inputs

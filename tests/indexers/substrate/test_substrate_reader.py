@@ -7,7 +7,6 @@ fees, a subnet registration and a failed extrinsic; the lake must equal the gene
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,21 +28,12 @@ from tests.support.subtensor_node import (
     SubtensorChain,
     chain_time,
     make_chain,
+    spec393_metadata,
     write_config,
 )
 
 MAINNET = REPO / "config" / "networks.mainnet.yaml"
 ENV = "DEPINREV_TEST_SUBTENSOR"
-
-
-def spec393_metadata() -> bytes:
-    root = Path(os.environ.get("DEPINREV_SHARED", REPO.parent / "shared")) / "fixtures"
-    path = root / "bittensor" / "finney-metadata-v15-spec393.hex"
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared fixtures not found at {path}: CI must have them")
-        pytest.skip(f"shared fixtures not found at {path} (set DEPINREV_SHARED)")
-    return bytes.fromhex(path.read_text().strip()[2:])
 
 
 @pytest.fixture(scope="module")
