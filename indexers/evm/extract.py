@@ -109,6 +109,7 @@ class LogFetcher:
 
     def fetch(self, flt: dict[str, Any], start: int, end: int) -> list[pa.Table]:
         out: list[pa.Table] = []
+        refused: dict[int, int] = {}
         pending = [(start, end)]
         while pending:
             s, e = pending.pop()
@@ -124,9 +125,20 @@ class LogFetcher:
                     lambda body, rid, flt=flt, s=s, e=e: checked_logs(body, rid, flt, s, e),
                     where=f"blocks {s}-{e}",
                 )
-            except RangeTooLarge:
+            except RangeTooLarge as exc:
                 if s == e:
-                    raise
+                    # One block refused: too many logs in it, or a flaky provider's spurious
+                    # refusal. Asked again with backoff; after the retry budget, a clear error.
+                    refused[s] = refused.get(s, 0) + 1
+                    if refused[s] > self.client.max_retries:
+                        raise RangeTooLarge(
+                            "eth_getLogs", exc.code,
+                            f"block {s} alone refused as too large {refused[s]} times: "
+                            f"{exc.message}", exc.data, self.client.host,
+                        ) from None
+                    time.sleep(min(5.0, self.client.backoff * 2 ** (refused[s] - 1)))
+                    pending.append((s, e))
+                    continue
                 self._shrink(e - s + 1)
                 mid = (s + e) // 2
                 pending.extend([(mid + 1, e), (s, mid)])
