@@ -96,7 +96,9 @@ def header(client: JsonRpcClient, slot: int) -> Header | None:
 
     def check(raw: Any) -> None:
         if raw is None:
-            return
+            # Nodes answer a skipped or missing slot with an error (-32007, -32009), never
+            # with null: null for a finalized slot is a lagging or lying backend.
+            raise BadResponse(f"getBlock {slot}: answer is null")
         for key in ("blockhash", "previousBlockhash"):
             if not isinstance(raw.get(key), str) or not raw[key]:
                 raise BadResponse(f"getBlock {slot}: answer lacks {key}")

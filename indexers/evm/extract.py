@@ -289,8 +289,11 @@ def find_reorg(client: JsonRpcClient, cp: Checkpoint, head: int) -> ReorgRecord 
     bad: ChunkRecord | None = None
     first_seen: tuple[int, str, str] | None = None
     for rec in reversed(cp.chunks):
-        block = evm_chain.header(client, rec.end) if rec.end <= head else None
-        chain_hash = block.hash if block else "(missing)"
+        # At or below the head the block exists: null for it is a fault (retried, then an
+        # error), never a reorg, or a lying provider would make us delete the lake.
+        chain_hash = evm_chain.headers(client, [rec.end])[0].hash if rec.end <= head else (
+            "(missing)"
+        )
         if chain_hash == rec.end_hash:
             break
         bad = rec

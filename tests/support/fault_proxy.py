@@ -69,7 +69,10 @@ class FaultProxy:
         rate: float,
         classes: tuple[str, ...] | list[str],
         stall_seconds: float = 1.0,
+        methods: set[str] | None = None,
     ) -> None:
+        """`methods`: inject only into requests of these methods (a batch by its method);
+        others always pass through untouched."""
         unknown = set(classes) - set(ALL_CLASSES)
         if unknown:
             raise ValueError(f"unknown fault classes {sorted(unknown)}")
@@ -77,6 +80,7 @@ class FaultProxy:
         self.rate = rate
         self.classes = list(classes)
         self.stall_seconds = stall_seconds
+        self.methods = methods
         self.stats: Counter[str] = Counter()
         self.requests = 0
         self._rng = random.Random(seed)
@@ -134,6 +138,11 @@ class FaultProxy:
                 sig = (req.get("params") or [None])[0]
                 if isinstance(sig, str) and sig not in self._signatures:
                     self._signatures.append(sig)
+            if self.methods is not None:
+                first = req[0] if isinstance(req, list) and req else req
+                method = first.get("method") if isinstance(first, dict) else None
+                if method not in self.methods:
+                    return None
             if not self.classes or self._rng.random() >= self.rate:
                 return None
             return self._rng.choice(self.classes)
@@ -199,6 +208,8 @@ class FaultProxy:
                 return 200, crossed, {}
 
         data = self._forward(body)
+        if method == "getSignaturesForAddress":
+            self._remember_signatures(data)
         if fault is None:
             return 200, data, {}
         if fault == "cut" and len(data) > 1:
@@ -239,6 +250,17 @@ class FaultProxy:
             indent = None if self._rand(2) else 1
             return 200, json.dumps(rev(doc), indent=indent).encode(), {}
         return 200, data, {}
+
+    def _remember_signatures(self, data: bytes) -> None:
+        try:
+            listed = orjson.loads(data).get("result") or []
+        except (orjson.JSONDecodeError, AttributeError):
+            return
+        with self._lock:
+            for entry in listed:
+                sig = entry.get("signature") if isinstance(entry, dict) else None
+                if isinstance(sig, str) and sig not in self._signatures:
+                    self._signatures.append(sig)
 
     def _crossed(self, req: dict[str, Any]) -> bytes | None:
         """The upstream's answer to a neighbouring question, with this request's id."""
