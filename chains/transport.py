@@ -80,6 +80,29 @@ def redact(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
+class RedactUrls(logging.Filter):
+    """Rewrites URLs in log records to `redact(url)`: httpx logs every request's full URL at
+    INFO ("HTTP Request: POST https://host/v2/KEY ..."), which would put API keys in logs."""
+
+    _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._URL.sub(lambda m: redact(m.group(0)), str(a))
+                if isinstance(a, httpx.URL) or (isinstance(a, str) and "://" in a) else a
+                for a in record.args
+            )
+        if isinstance(record.msg, str) and "://" in record.msg:
+            record.msg = self._URL.sub(lambda m: redact(m.group(0)), record.msg)
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    if not any(isinstance(f, RedactUrls) for f in logging.getLogger(_name).filters):
+        logging.getLogger(_name).addFilter(RedactUrls())
+
+
 def _env_number(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
