@@ -84,7 +84,7 @@ def headers(client: JsonRpcClient, numbers: list[int]) -> list[Header]:
     for i in range(0, len(numbers), HEADER_BATCH):
         part = numbers[i : i + HEADER_BATCH]
         params = [[hex(n), False] for n in part]
-        where = f"blocks {part[0]}-{part[-1]}"
+        where = f"block {part[0]}" if len(part) == 1 else f"blocks {part[0]}-{part[-1]}"
         try:
             blocks = client.batch(
                 "eth_getBlockByNumber", params, expect=dict,
