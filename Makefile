@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 UV := python3 -m uv
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 
-.PHONY: bootstrap browser demo test lint contracts clean-data bench ui
+.PHONY: bootstrap browser demo test soak lint contracts clean-data bench ui
 
 bootstrap: .venv/.synced $(ANVIL)
 
@@ -34,6 +34,10 @@ browser:
 test: bootstrap browser
 	$(UV) run ruff check .
 	$(UV) run pytest -q
+
+## soak: every RPC fault class x 10 seeds x every chain kind; writes docs/reliability.md's table
+soak: bootstrap
+	$(UV) run pytest -q -m soak
 
 lint: bootstrap
 	$(UV) run ruff check .

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from chains.transport import redact
 from depinrev.config import Config, SourceKind, load_config
 from devnet import scenario
 from devnet.abi import ARTIFACT_DIR, REPO_ROOT, calldata
@@ -252,7 +253,8 @@ def local_port(url: str, chain: str) -> int:
     u = urlparse(url)
     if u.hostname not in ("127.0.0.1", "localhost") or u.port is None:
         raise DevnetError(
-            f"chain {chain}: RPC URL {url} is not a local 127.0.0.1:<port> URL; the devnet only "
+            f"chain {chain}: RPC URL {redact(url)} is not a local 127.0.0.1:<port> URL; the "
+            "devnet only "
             "starts nodes on this machine"
         )
     return u.port

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from depinrev.config import ConfigError
+from chains.base import Header as Header
+from chains.transport import ChainMismatch as ChainMismatch
 from depinrev.lake import BLOCKS_SCHEMA, DATASETS, Checkpoint, ChunkRecord, Lake, ReorgRecord
 
 T = TypeVar("T")
@@ -29,10 +30,6 @@ R = TypeVar("R")
 _D38 = 10**38
 
 ProgressFn = Callable[[str, int, int], None]
-
-
-class ChainMismatch(ConfigError):
-    """The RPC endpoint serves another chain than the configuration says."""
 
 
 @dataclass
@@ -101,16 +98,6 @@ def writer_lock(lake: Lake, network: str, chain_id: int) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-@dataclass(frozen=True)
-class Header:
-    """A block (height or slot) as the blocks dataset keeps it."""
-
-    number: int
-    hash: str
-    parent_hash: str
-    timestamp: int
 
 
 def amount_fields(name: str, value: int | str | None) -> dict[str, Any]:

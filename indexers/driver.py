@@ -28,6 +28,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from chains.blocktime import final_block
 from depinrev.config import SourceConfig
 from depinrev.lake import Checkpoint, ChunkRecord, Lake, ReorgRecord
 from indexers.chunked import (
@@ -153,7 +154,7 @@ def _run(
 ) -> ChainReport:
     cid = session.chain_id
     head = session.head()
-    final = head - session.finality_depth
+    final = final_block(head, session.finality_depth)
     first = min(s.start_block for s in session.sources)
     rng = aligned_range(first, final, session.chunk_size, from_block, to_block)
     report = ChainReport(chain_name, cid, head, final, rng)

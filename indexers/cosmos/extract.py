@@ -15,15 +15,17 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from chains.transport import JsonRpcClient, RpcError
+from chains import cosmos as cosmos_chain
+from chains.cosmos import TendermintRpc as TendermintRpc
+from chains.cosmos import header_of as header_of
+from chains.cosmos import parse_time as parse_time
+from chains.transport import RpcError
 from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, CosmosChainConfig, SourceConfig, SourceKind
 from depinrev.lake import Checkpoint, ReorgRecord
 from indexers.chunked import (
-    ChainMismatch,
     ChainReport,
     Header,
     amount_fields,
@@ -44,26 +46,6 @@ PARTS_PER_EVENT = 1000
 BLOCK_EVENT_TX_INDEX = -1
 
 
-class TendermintRpc:
-    """The three CometBFT routes the reader needs, by composition over JsonRpcClient."""
-
-    def __init__(self, url: str) -> None:
-        self.client = JsonRpcClient(url)
-
-    def close(self) -> None:
-        self.client.close()
-
-    def status(self) -> dict[str, Any]:
-        return dict(self.client.call("status"))
-
-    def block(self, height: int) -> dict[str, Any]:
-        # CometBFT's int64 params are JSON strings.
-        return dict(self.client.call("block", [str(height)]))
-
-    def block_results(self, height: int) -> dict[str, Any]:
-        return dict(self.client.call("block_results", [str(height)]))
-
-
 @dataclass
 class _Stats:
     heights: int = 0
@@ -78,43 +60,9 @@ def tx_hash(tx_b64: str) -> str:
     return hashlib.sha256(base64.b64decode(tx_b64)).hexdigest().upper()
 
 
-def parse_time(text: str) -> int:
-    """RFC 3339 with up to nanoseconds ("2024-01-02T03:04:05.123456789Z") to Unix seconds."""
-    head, _, rest = text.partition(".")
-    if not rest:
-        head = text.rstrip("Z")
-        rest = "Z"
-    tz = rest.lstrip("0123456789")
-    tz = "+00:00" if tz in ("Z", "") else tz
-    return int(datetime.fromisoformat(head.rstrip("Z") + tz).astimezone(UTC).timestamp())
-
-
-def header_of(block: dict[str, Any]) -> Header:
-    h = block["block"]["header"]
-    return Header(
-        int(h["height"]),
-        block["block_id"]["hash"],
-        (h.get("last_block_id") or {}).get("hash") or "",
-        parse_time(h["time"]),
-    )
-
-
 def connect(chain_name: str, chain: CosmosChainConfig) -> tuple[TendermintRpc, dict[str, Any]]:
     """A client for the chain, refused unless /status names the configured chain."""
-    rpc = TendermintRpc(chain.rpc_url())
-    try:
-        status = rpc.status()
-    except Exception:
-        rpc.close()
-        raise
-    got = (status.get("node_info") or {}).get("network")
-    if got != chain.chain_name:
-        rpc.close()
-        raise ChainMismatch(
-            f"chains.{chain_name}: the RPC at {rpc.client.url} serves chain {got!r}, "
-            f"but the configuration says chain_name {chain.chain_name!r}; refusing to index"
-        )
-    return rpc, status
+    return cosmos_chain.connect(chain_name, chain)
 
 
 def payment_rows(
@@ -248,9 +196,8 @@ class CosmosSession:
         self.datasets = DATASETS
         self.denoms = config.denom_tokens(chain_name)
         self.rpc, status = connect(chain_name, chain)
-        sync = status.get("sync_info") or {}
-        self._head = int(sync["latest_block_height"])
-        self.earliest = int(sync.get("earliest_block_height") or 1)
+        self._head = cosmos_chain.latest_height(status)
+        self.earliest = cosmos_chain.earliest_height(status)
         self.stats = _Stats()
 
     def head(self) -> int:

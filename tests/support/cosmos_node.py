@@ -52,7 +52,10 @@ class CosmosNode:
 
     def _result(self, height: int) -> dict[str, Any]:
         if not self.earliest <= height <= self.head:
-            raise RpcFault(-32603, f"height {height} is not available")
+            # CometBFT's own words for a pruned or future height
+            raise RpcFault(
+                -32603, f"height {height} is not available, lowest height is {self.earliest}"
+            )
         return self.results.get(height) or {
             "height": str(height),
             "txs_results": None,

@@ -6,6 +6,8 @@ without a recorded transaction gets a minimal one in the real shape (no instruct
 `err`), so a real 1000-signature page can be served without its 1000 transactions. Every
 slot has a block unless listed in `skipped`; block hashes are made up unless recorded.
 Block times are `1_600_000_000 + slot // 3` unless a `block_time` function is given.
+A node without long-term storage is `first_available` > 0: it answers getBlock / getBlockTime
+below that slot with -32001 "Block cleaned up" as real nodes do, and lists blocks from there.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class SolanaCluster:
         self.blocks: dict[int, dict[str, Any]] = {}
         self.skipped: set[int] = set()
         self.fetched: list[str] = []
+        self.first_available = 0
 
     def add(self, address: str, sig: dict[str, Any], tx: dict[str, Any] | None = None) -> None:
         self.history.setdefault(address, []).append(sig)
@@ -97,11 +100,23 @@ class SolanaCluster:
         return None
 
     def _produced(self, lo: int, hi: int) -> list[int]:
+        lo = max(lo, self.first_available)
         return [s for s in range(lo, hi + 1) if s not in self.skipped]
+
+    def _cleaned(self, slot: int) -> None:
+        if slot < self.first_available:
+            raise RpcFault(
+                -32001,
+                f"Block {slot} cleaned up, does not exist on node. First available block: "
+                f"{self.first_available}",
+            )
+
+    def rpc_getFirstAvailableBlock(self) -> int:
+        return self.first_available
 
     def rpc_getBlocksWithLimit(self, start: int, limit: int, opts: Any = None) -> list[int]:
         out: list[int] = []
-        s = start
+        s = max(start, self.first_available)
         while len(out) < limit and s <= self.head:
             if s not in self.skipped:
                 out.append(s)
@@ -112,6 +127,7 @@ class SolanaCluster:
         return self._produced(lo, min(hi, self.head))
 
     def rpc_getBlockTime(self, slot: int) -> int:
+        self._cleaned(slot)
         if slot in self.skipped or slot > self.head:
             raise RpcFault(-32009, f"Slot {slot} was skipped, or missing in long-term storage")
         if slot in self.blocks:
@@ -119,6 +135,7 @@ class SolanaCluster:
         return self.block_time(slot)
 
     def rpc_getBlock(self, slot: int, opts: dict[str, Any]) -> Any:
+        self._cleaned(slot)
         if slot in self.skipped or slot > self.head:
             raise RpcFault(-32007, f"Slot {slot} was skipped, or missing in long-term storage")
         if slot in self.blocks:
