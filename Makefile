@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 UV := python3 -m uv
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 
-.PHONY: bootstrap browser demo test lint contracts clean-data bench ui
+.PHONY: bootstrap browser demo test soak lint contracts clean-data bench ui
 
 bootstrap: .venv/.synced $(ANVIL)
 
@@ -34,6 +34,11 @@ browser:
 test: bootstrap browser
 	$(UV) run ruff check .
 	$(UV) run pytest -q
+
+## soak: the long repeated trials left out of `make test` (pytest marker `soak`): kill trials,
+## fault injection; results under test-artifacts/
+soak: bootstrap
+	$(UV) run pytest -q -m soak
 
 lint: bootstrap
 	$(UV) run ruff check .
