@@ -35,7 +35,8 @@ test: bootstrap browser
 	$(UV) run ruff check .
 	$(UV) run pytest -q
 
-## soak: every RPC fault class x 10 seeds x every chain kind; writes docs/reliability.md's table
+## soak: the long repeated trials left out of `make test` (pytest marker `soak`): every RPC fault
+## class x 10 seeds x chain kind (docs/reliability.md), kill trials of index and build
 soak: bootstrap
 	$(UV) run pytest -q -m soak
 

@@ -220,6 +220,24 @@ class Lake:
                 old.path.unlink()
         return path
 
+    def remove_temp_files(self, network: str, chain_id: int) -> list[Path]:
+        """Delete the temporary files (`.<name>.tmp-<pid>`) of a network's chain: the half-written
+        chunks and checkpoints of a writer that was killed before its rename.
+
+        Only the holder of the network-chain's writer lock may call this (every writer of those
+        files holds it), so no temporary file deleted here can still be in use."""
+        removed: list[Path] = []
+        for dataset in ALL_SCHEMAS:
+            part = self.partition_dir(dataset, network, chain_id)
+            if part.is_dir():
+                removed += part.glob(f".{network}__{dataset}__*.parquet.tmp-*")
+        cp = self.checkpoint_path(network, chain_id)
+        if cp.parent.is_dir():
+            removed += cp.parent.glob(f".{cp.name}.tmp-*")
+        for path in removed:
+            path.unlink(missing_ok=True)
+        return removed
+
     def delete_from(self, network: str, chain_id: int, block: int) -> list[Path]:
         """Delete every chunk file of a network's chain starting at or after `block`
         (used when a reorg invalidates them; they are re-indexed right after)."""

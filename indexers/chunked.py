@@ -10,6 +10,7 @@ file last, then the checkpoint record.
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ import pyarrow.compute as pc
 from chains.base import Header as Header
 from chains.transport import ChainMismatch as ChainMismatch
 from depinrev.lake import BLOCKS_SCHEMA, DATASETS, Checkpoint, ChunkRecord, Lake, ReorgRecord
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -95,6 +98,12 @@ def writer_lock(lake: Lake, network: str, chain_id: int) -> Iterator[None]:
     with path.open("a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
+            # A writer killed mid-write (SIGKILL, power loss) leaves its temporary files; the
+            # lock holder is the only writer, so whatever temporary file is there is dead.
+            stale = lake.remove_temp_files(network, chain_id)
+            if stale:
+                log.warning("%s/%d: removed %d temporary file(s) of an interrupted writer",
+                            network, chain_id, len(stale))
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)

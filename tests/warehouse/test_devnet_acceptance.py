@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,7 @@ pytestmark = pytest.mark.integration
 MARTS = ("dim_networks", "dim_tokens", "fct_network_revenue_daily",
          "fct_network_revenue_quarterly", "fct_revenue_events", "fct_token_prices")
 LABELS = ("fees", "supply_side_revenue", "protocol_revenue", "holders_revenue")
-# Smaller chunks than the demo config (2000) so that a quarter spans several chunk files and a
+# Smaller chunks than the demo config (250) so that a quarter spans several chunk files and a
 # dropped file hits one quarter: the same devnet, indexer and warehouse otherwise.
 CHUNK_SIZE = 200
 
@@ -78,9 +79,10 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     root = tmp_path_factory.mktemp("devnet-acceptance")
     with devnet_for_test("warehouse", root / "devnet") as state:
         text = DEVNET_CONFIG.read_text()
-        assert text.count("chunk_size: 2000") == 2
+        text, n = re.subn(r"chunk_size: \d+", f"chunk_size: {CHUNK_SIZE}", text)
+        assert n == 2
         config_path = root / "networks.devnet.yaml"
-        config_path.write_text(text.replace("chunk_size: 2000", f"chunk_size: {CHUNK_SIZE}"))
+        config_path.write_text(text)
         config = load_config(config_path)
         lake = root / "lake"
         for name in sorted(config.networks):
