@@ -177,12 +177,10 @@ class ChunkJob:
     writer: Executor | None = field(default=None, compare=False, repr=False)
 
 
-def index_chunk(job: ChunkJob, fetcher: LogFetcher, lake: Lake, stats: DecodeStats) -> ChunkRecord:
-    """Fetch, decode and write one chunk; retried by the caller on ReorgDuringRun.
-
-    With a `job.writer` pool, the chunk's dataset files are encoded and synced in parallel
-    (a file's fsync is I/O wait, not CPU); the blocks file still goes last, after all of them.
-    """
+def _read_chunk(
+    job: ChunkJob, fetcher: LogFetcher, stats: DecodeStats
+) -> tuple[dict[str, pa.Table], pl.DataFrame]:
+    """Fetch and decode one chunk: its dataset tables (lake schemas) and the headers read."""
     raw: list[pa.Table] = []
     for flt in job.filters:
         raw.extend(fetcher.fetch(flt, job.start, job.end))
@@ -195,6 +193,35 @@ def index_chunk(job: ChunkJob, fetcher: LogFetcher, lake: Lake, stats: DecodeSta
     tables = decode_logs(
         logs, headers, job.sources, network=job.network, chain_id=job.chain_id, stats=stats
     )
+    return tables, headers
+
+
+def read_chunk_tables(
+    client: JsonRpcClient,
+    network: str,
+    chain_id: int,
+    sources: list[SourceConfig],
+    start: int,
+    end: int,
+    *,
+    max_span: int = 10_000,
+) -> dict[str, pa.Table]:
+    """The decoded dataset tables of one chunk for the given sources, read from `client` and
+    NOT written: exactly what index_chunk would write for them (the audit's second endpoint
+    fetches a chunk again with this and compares it with the lake)."""
+    job = ChunkJob(network, chain_id, sources, log_filters(sources), datasets_for(sources),
+                   start, end)
+    tables, _ = _read_chunk(job, LogFetcher(client, max(1, max_span)), DecodeStats())
+    return {d: tables[d] for d in job.datasets}
+
+
+def index_chunk(job: ChunkJob, fetcher: LogFetcher, lake: Lake, stats: DecodeStats) -> ChunkRecord:
+    """Fetch, decode and write one chunk; retried by the caller on ReorgDuringRun.
+
+    With a `job.writer` pool, the chunk's dataset files are encoded and synced in parallel
+    (a file's fsync is I/O wait, not CPU); the blocks file still goes last, after all of them.
+    """
+    tables, headers = _read_chunk(job, fetcher, stats)
     blocks = _blocks_table(headers, job)
     rows = {dataset: tables[dataset].num_rows for dataset in job.datasets}
     writer = job.writer
