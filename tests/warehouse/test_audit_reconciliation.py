@@ -387,3 +387,17 @@ def test_tampered_service_fee_amount_fails_with_the_difference(
     assert (rec["chain_change"], rec["lake_change"], rec["difference"]) == (
         str(net), str(net + delta), str(-delta))
     assert "1 of " in rec["detail"] and "chunks differ" in rec["detail"], rec["detail"]
+
+
+def test_unusable_second_endpoint_is_an_error_never_a_pass(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SECOND_ENV, raising=False)
+    rows = world.audit(world.honest, world.config(), "no-second")
+    for q, r in _quarters(rows, "recorder").items():
+        assert (r["method"], r["status"]) == ("second_endpoint", "error"), (q, r)
+        assert f"environment variable {SECOND_ENV} is not set" in r["detail"], r["detail"]
+    with duckdb.connect(str(world.root / "no-second.duckdb"), read_only=True) as con:
+        got = con.execute("select distinct audit_status from audit.quarter_audits "
+                          "where quarter in ('2025Q1', '2025Q2')").fetchall()
+    assert got == [("error",)]
