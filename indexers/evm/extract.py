@@ -163,6 +163,33 @@ def fetch_headers(client: JsonRpcClient, numbers: list[int]) -> pl.DataFrame:
     )
 
 
+def read_chunk_tables(
+    client: JsonRpcClient,
+    network: str,
+    chain_id: int,
+    sources: list[SourceConfig],
+    start: int,
+    end: int,
+    *,
+    max_span: int = 10_000,
+) -> dict[str, pa.Table]:
+    """The decoded dataset tables of one chunk for the given sources, read from `client` and
+    NOT written: the fetch and decode of index_chunk, with the same filters, range splitting,
+    headers and decoder (the audit's second endpoint reads a chunk again with this and compares
+    it with the lake)."""
+    fetcher = LogFetcher(client, max(1, max_span))
+    raw: list[pa.Table] = []
+    for flt in log_filters(sources):
+        raw.extend(fetcher.fetch(flt, start, end))
+    logs = normalize(pa.concat_tables(raw)) if raw else normalize(parse_logs_body(b'{"result":[]}'))
+    logs = logs.unique(subset=["block_number", "log_index"], keep="first", maintain_order=True)
+    wanted = sorted({start, end, *logs["block_number"].unique().to_list()})
+    headers = fetch_headers(client, wanted)
+    tables = decode_logs(logs, headers, sources, network=network, chain_id=chain_id,
+                         stats=DecodeStats())
+    return {d: tables[d] for d in datasets_for(sources)}
+
+
 # --- one chunk ----------------------------------------------------------------------------
 @dataclass
 class ChunkJob:
@@ -177,10 +204,12 @@ class ChunkJob:
     writer: Executor | None = field(default=None, compare=False, repr=False)
 
 
-def _read_chunk(
-    job: ChunkJob, fetcher: LogFetcher, stats: DecodeStats
-) -> tuple[dict[str, pa.Table], pl.DataFrame]:
-    """Fetch and decode one chunk: its dataset tables (lake schemas) and the headers read."""
+def index_chunk(job: ChunkJob, fetcher: LogFetcher, lake: Lake, stats: DecodeStats) -> ChunkRecord:
+    """Fetch, decode and write one chunk; retried by the caller on ReorgDuringRun.
+
+    With a `job.writer` pool, the chunk's dataset files are encoded and synced in parallel
+    (a file's fsync is I/O wait, not CPU); the blocks file still goes last, after all of them.
+    """
     raw: list[pa.Table] = []
     for flt in job.filters:
         raw.extend(fetcher.fetch(flt, job.start, job.end))
@@ -193,35 +222,6 @@ def _read_chunk(
     tables = decode_logs(
         logs, headers, job.sources, network=job.network, chain_id=job.chain_id, stats=stats
     )
-    return tables, headers
-
-
-def read_chunk_tables(
-    client: JsonRpcClient,
-    network: str,
-    chain_id: int,
-    sources: list[SourceConfig],
-    start: int,
-    end: int,
-    *,
-    max_span: int = 10_000,
-) -> dict[str, pa.Table]:
-    """The decoded dataset tables of one chunk for the given sources, read from `client` and
-    NOT written: exactly what index_chunk would write for them (the audit's second endpoint
-    fetches a chunk again with this and compares it with the lake)."""
-    job = ChunkJob(network, chain_id, sources, log_filters(sources), datasets_for(sources),
-                   start, end)
-    tables, _ = _read_chunk(job, LogFetcher(client, max(1, max_span)), DecodeStats())
-    return {d: tables[d] for d in job.datasets}
-
-
-def index_chunk(job: ChunkJob, fetcher: LogFetcher, lake: Lake, stats: DecodeStats) -> ChunkRecord:
-    """Fetch, decode and write one chunk; retried by the caller on ReorgDuringRun.
-
-    With a `job.writer` pool, the chunk's dataset files are encoded and synced in parallel
-    (a file's fsync is I/O wait, not CPU); the blocks file still goes last, after all of them.
-    """
-    tables, headers = _read_chunk(job, fetcher, stats)
     blocks = _blocks_table(headers, job)
     rows = {dataset: tables[dataset].num_rows for dataset in job.datasets}
     writer = job.writer
