@@ -40,10 +40,11 @@ def parse_header(raw: Any, number: int) -> Header:
     return Header(number, h.lower(), parent.lower(), _hex_int(raw.get("timestamp"), "timestamp"))
 
 
-def connect(name: str, config: ChainConfig) -> JsonRpcClient:
-    """A client for the chain's configured RPC, refused (ChainMismatch) if the endpoint
-    reports another chain id."""
-    client = JsonRpcClient(config.rpc_url())
+def connect(name: str, config: ChainConfig, url: str | None = None) -> JsonRpcClient:
+    """A client for the chain's configured RPC (or another `url` of the same chain, e.g. the
+    audit's second endpoint), refused (ChainMismatch) if the endpoint reports another chain
+    id."""
+    client = JsonRpcClient(url or config.rpc_url())
     try:
         got = _hex_int(client.call("eth_chainId", expect=str), "eth_chainId")
     except Exception:

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from depinrev.catalogue import CATALOGUE, SourceKind
+from depinrev.catalogue import CATALOGUE, ChainKind, Reconciliation, SourceKind
 
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -210,6 +210,55 @@ class TokenConfig(_Strict):
         return self
 
 
+class ReconciliationConfig(_Strict):
+    """How a source's quarter is reconciled against independent chain state (docs/networks.md).
+
+    total_supply: the token's totalSupply change = mints - burns (erc20 sources);
+    balance_of: the holder's balance of the source's token changes by the source's net flows
+    (an escrow or a fee contract holding the funds; holder defaults to the source address);
+    second_endpoint: every chunk's rows fetched again from the RPC in `rpc_url_env` have the
+    same digest as the lake's (event-only contracts: catches a lying or lagging provider);
+    none: not reconciled, with a required `reason` (reported not_applicable, never pass).
+    """
+
+    method: Reconciliation
+    holder: str | None = Field(default=None, description="balance_of only: whose balance")
+    rpc_url_env: str | None = Field(
+        default=None, description="second_endpoint only: variable holding the second RPC URL"
+    )
+    reason: str | None = Field(
+        default=None, description="why this method; required for none (shown in the audit)"
+    )
+
+    @field_validator("holder")
+    @classmethod
+    def _holder(cls, v: str | None) -> str | None:
+        return None if v is None else _check_address(v)
+
+    @field_validator("rpc_url_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not ENV_RE.match(v):
+            raise ValueError(f"{v!r} is not an environment variable name (use A-Z, 0-9, _)")
+        return v
+
+    @model_validator(mode="after")
+    def _fields_of_method(self) -> ReconciliationConfig:
+        m = self.method
+        if m is Reconciliation.none and not (self.reason or "").strip():
+            raise ValueError("reconciliation method none needs a reason (why it cannot be done)")
+        if m is Reconciliation.second_endpoint and self.rpc_url_env is None:
+            raise ValueError(
+                "reconciliation method second_endpoint needs rpc_url_env (the environment "
+                "variable holding the second RPC URL)"
+            )
+        if m is not Reconciliation.second_endpoint and self.rpc_url_env is not None:
+            raise ValueError("reconciliation rpc_url_env is only for method second_endpoint")
+        if m is not Reconciliation.balance_of and self.holder is not None:
+            raise ValueError("reconciliation holder is only for method balance_of")
+        return self
+
+
 class SourceConfig(_Strict):
     """One contract the indexer reads for a network."""
 
@@ -233,6 +282,9 @@ class SourceConfig(_Strict):
         default=None,
         description="akash_escrow only: module account receiving the take-rate share",
     )
+    reconciliation: ReconciliationConfig | None = Field(
+        default=None, description="how the audit reconciles the source (default: by kind)"
+    )
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -240,6 +292,21 @@ class SourceConfig(_Strict):
         kind = CATALOGUE[self.kind]
         skip = set() if self.index_transfers else set(kind.optional_datasets)
         return tuple(d for d in kind.datasets if d not in skip)
+
+    @property
+    def reconciliation_plan(self) -> ReconciliationConfig:
+        """The declared reconciliation, or the kind's default from the catalogue."""
+        if self.reconciliation is not None:
+            return self.reconciliation
+        kind = CATALOGUE[self.kind]
+        return ReconciliationConfig(
+            method=kind.reconciliation, reason=kind.not_reconciled_reason)
+
+    @property
+    def reconciliation_holder(self) -> str:
+        """balance_of: the address whose token balance is read (default: the source)."""
+        plan = self.reconciliation_plan
+        return plan.holder if plan.holder is not None else self.address
 
     @field_validator("address")
     @classmethod
@@ -278,6 +345,33 @@ class SourceConfig(_Strict):
             )
         if self.kind is not SourceKind.akash_escrow and self.distribution_account is not None:
             raise ValueError("distribution_account is only for akash_escrow sources")
+        return self
+
+    @model_validator(mode="after")
+    def _reconciliation_fits_kind(self) -> SourceConfig:
+        if self.reconciliation is None:
+            return self
+        method, kind = self.reconciliation.method, CATALOGUE[self.kind]
+        if method is Reconciliation.none:
+            return self
+        if kind.chain_kind is not ChainKind.evm:
+            raise ValueError(
+                f"reconciliation {method.value} reads an EVM chain; a {self.kind.value} source "
+                "can only declare method none (with its reason)"
+            )
+        if method is Reconciliation.total_supply and self.kind is not SourceKind.erc20:
+            raise ValueError(
+                f"reconciliation total_supply is for erc20 (token) sources; a {self.kind.value} "
+                "source is not a token: use balance_of, second_endpoint or none"
+            )
+        if method is Reconciliation.balance_of and (
+            self.kind is SourceKind.erc20 or not kind.flows
+        ):
+            raise ValueError(
+                f"reconciliation balance_of needs a source whose events move a balance "
+                f"(service_fee, lease_escrow); a {self.kind.value} source has none: "
+                + ("use total_supply" if self.kind is SourceKind.erc20 else "use none")
+            )
         return self
 
 
@@ -405,6 +499,14 @@ class Config(_Strict):
             raise ValueError(
                 f"{where}.chain {src.chain!r} is a {chain.kind} chain; a {src.kind.value} "
                 f"source reads a {want} chain"
+            )
+        plan = src.reconciliation
+        if plan is not None and plan.method is Reconciliation.balance_of and (
+            token.address is None or token.chain != src.chain
+        ):
+            raise ValueError(
+                f"{where}.reconciliation: balance_of reads tokens.{src.token}'s contract on "
+                f"{src.chain!r}, but that token has no address on that chain"
             )
         if src.kind is SourceKind.spl_burns and token.mint != src.address:
             raise ValueError(

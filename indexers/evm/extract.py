@@ -193,6 +193,26 @@ def fetch_headers(client: JsonRpcClient, numbers: list[int]) -> pl.DataFrame:
     )
 
 
+def read_chunk_tables(
+    client: JsonRpcClient,
+    network: str,
+    chain_id: int,
+    sources: list[SourceConfig],
+    start: int,
+    end: int,
+    *,
+    max_span: int = 10_000,
+) -> dict[str, pa.Table]:
+    """The decoded dataset tables of one chunk for the given sources, read from `client` and
+    NOT written: the fetch and decode of index_chunk, with the same filters, range splitting,
+    headers and decoder (the audit's second endpoint reads a chunk again with this and compares
+    it with the lake)."""
+    job = ChunkJob(
+        network, chain_id, sources, log_filters(sources), datasets_for(sources), start, end
+    )
+    return index_chunk(job, LogFetcher(client, max(1, max_span)), DecodeStats()).tables
+
+
 # --- one chunk ----------------------------------------------------------------------------
 @dataclass
 class ChunkJob:

@@ -44,7 +44,8 @@ POOL = "duckdb"
         )
     ],
     description="Quarter boundaries by block-time binary search, coverage and finality, "
-    "reconciliation against totalSupply and escrow balances read with eth_call.",
+    "reconciliation of each source by its declared method (totalSupply or a balance read with "
+    "eth_call, or the chunks read again from a second endpoint).",
 )
 def chain_audit(
     context: dg.AssetExecutionContext,
