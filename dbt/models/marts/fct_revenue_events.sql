@@ -15,7 +15,7 @@ with labelled as (
 ),
 
 files as (
-    select path, sha256 from {{ source('audit', 'lake_files') }}
+    select path, sha256 from {{ ref('stg_audit__lake_files') }}
 ),
 
 tokens as (
