@@ -52,6 +52,8 @@ enriched as (
         labelled.share_denominator,
         labelled.amount_raw,
         labelled.share_remainder,
+        labelled.remainder_to,
+        labelled.remainder_raw,
         {{ to_token_amount('labelled.amount_raw', 'tokens.decimals') }} as token_amount,
         prices.price_usd,
         coalesce(prices.price_source, 'missing') as price_source,
