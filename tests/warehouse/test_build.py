@@ -29,6 +29,7 @@ from tests.warehouse.synth import World, block_ts
 from warehouse.audit import run_audit
 from warehouse.build import build_warehouse
 from warehouse.closing import close_quarter
+from warehouse.dbt_run import run_dbt_build
 from warehouse.raw import create_raw_views, inventory
 from warehouse.reports import report, report_rows
 from warehouse.rules import load_config_tables
@@ -163,6 +164,36 @@ def test_odd_shares_leave_remainders_that_the_marts_place(built: Built) -> None:
     for _, fees, supply, revenue, protocol, holders, reason in others:
         assert reason is None
         assert fees == supply + revenue and revenue == protocol + holders
+
+
+def test_identity_tests_fail_on_a_misplaced_base_unit(built: Built, tmp_path: Path) -> None:
+    """The dbt identity tests can fail: one base unit moved, a hidden figure shown as 0."""
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(built.db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("""update marts.fct_network_revenue_daily set holders_revenue_raw =
+            holders_revenue_raw + 1 where network = 'splits-devnet' and revenue_date = (
+            select min(revenue_date) from marts.fct_network_revenue_daily
+            where network = 'splits-devnet')""")
+        con.execute("""update marts.fct_network_revenue_daily set fees_raw = 0
+            where network = 'ionet-devnet'""")
+        con.execute("""update marts.fct_revenue_events set amount_raw = amount_raw + 1
+            where label = 'protocol_revenue' and transaction_hash = (select min(transaction_hash)
+            from marts.fct_revenue_events where network = 'splits-devnet')""")
+    res = run_dbt_build(db, tmp_path / "dbt", ["fct_network_revenue_daily",
+                                              "fct_revenue_events"], command="test")
+    failed = sorted(n.unique_id.split(".")[2] for n in res.failed_tests)
+    assert not res.success and all(n.resource_type == "test" for n in res.nodes)
+    # revenue_raw = protocol + holders breaks (the token columns were left alone, so that
+    # identity holds); the io.net fees shown as 0; the event whose split no longer adds up
+    expected = [
+        "expression_is_true_fct_revenue_events_event_amount_raw_share_numerator_amount_raw_",
+        "null_exactly_when_unobservable_fct_network_revenue_daily_fees_raw__fees",
+        "split_adds_up_fct_revenue_events_network__chain_id__transaction_hash__log_index_",
+        "sums_to_fct_network_revenue_daily_protocol_revenue_raw__holders_revenue_raw__revenue_",
+    ]
+    assert len(failed) == len(expected) and all(
+        f.startswith(e) for f, e in zip(failed, expected, strict=True)), failed
 
 
 def test_prices_precedence_and_no_silent_zero(built: Built) -> None:
