@@ -375,17 +375,30 @@ class SourceConfig(_Strict):
         return self
 
 
+SPLIT_LABELS = (Label.supply_side_revenue, Label.protocol_revenue, Label.holders_revenue)
+
+
 class RevenueRule(_Strict):
     """Which event amount counts toward which labels, and with what share.
 
     A share is an exact fraction ("1", "0.8", "-4/5", "100/95"); a negative share subtracts
     (e.g. Aethir's service-fee withdrawals). Amounts stay exact: no float ever touches them.
+
+    Every base unit of fees lands in exactly one of the split labels (supply_side_revenue,
+    protocol_revenue, holders_revenue): per event, each split label gets its share truncated
+    toward zero, and the base units truncation left over (the whole, the event amount x the
+    sum of the split shares, truncated, minus those parts) go to `remainder_to`. By default
+    that is the split label with the largest share in absolute value (the first of
+    supply_side_revenue, protocol_revenue, holders_revenue on a tie). See docs/networks.md.
     """
 
     source: Name
     event: str
     field: str = "amount"
     labels: dict[Label, str] = Field(min_length=1)
+    remainder_to: Label | None = Field(
+        default=None, description="split label receiving each event's rounding remainder"
+    )
     note: str | None = None
 
     @field_validator("labels")
@@ -400,8 +413,47 @@ class RevenueRule(_Strict):
                 raise ValueError(f"share for {label.value} is zero: leave the label out instead")
         return v
 
+    @model_validator(mode="after")
+    def _remainder(self) -> RevenueRule:
+        split = self.split_labels
+        if self.remainder_to is not None and self.remainder_to not in split:
+            raise ValueError(
+                f"remainder_to {self.remainder_to.value} is not one of the rule's split labels "
+                f"{[lbl.value for lbl in split]}: name one of them (or leave remainder_to out)"
+            )
+        return self
+
     def share(self, label: Label) -> Fraction:
         return Fraction(str(self.labels[label]))
+
+    @property
+    def split_labels(self) -> tuple[Label, ...]:
+        """The rule's labels among supply_side_revenue, protocol_revenue, holders_revenue."""
+        return tuple(lbl for lbl in SPLIT_LABELS if lbl in self.labels)
+
+    @property
+    def split_share(self) -> Fraction:
+        """Sum of the split labels' shares: the part of the event amount they divide."""
+        return sum((self.share(lbl) for lbl in self.split_labels), Fraction(0))
+
+    @property
+    def remainder_label(self) -> Label | None:
+        """The split label that takes each event's rounding remainder (None without one)."""
+        if self.remainder_to is not None:
+            return self.remainder_to
+        split = self.split_labels
+        if not split:
+            return None
+        return max(split, key=lambda lbl: (abs(self.share(lbl)), -SPLIT_LABELS.index(lbl)))
+
+
+def _unobservable_keys(v: Any) -> Any:
+    if isinstance(v, dict) and "revenue" in v:
+        raise ValueError(
+            "revenue is derived (fees - supply_side_revenue): declare fees or "
+            "supply_side_revenue unobservable instead"
+        )
+    return v
 
 
 class NetworkConfig(_Strict):
@@ -410,6 +462,15 @@ class NetworkConfig(_Strict):
     description: str | None = None
     sources: list[SourceConfig] = Field(min_length=1)
     revenue_rules: list[RevenueRule] = Field(default_factory=list)
+    unobservable: dict[Label, Annotated[str, Field(min_length=3)]] = Field(
+        default_factory=dict,
+        description="label -> why it cannot be read on chain: the marts show NULL, never 0",
+    )
+
+    @field_validator("unobservable", mode="before")
+    @classmethod
+    def _unobservable(cls, v: Any) -> Any:
+        return _unobservable_keys(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> NetworkConfig:
@@ -435,7 +496,41 @@ class NetworkConfig(_Strict):
                     f"revenue_rules[{i}].field {rule.field!r} is not an amount of "
                     f"{rule.event!r}; choose one of {list(events[rule.event])}"
                 )
+            self._check_shares(i, rule)
         return self
+
+    def _check_shares(self, i: int, rule: RevenueRule) -> None:
+        """Every base unit of fees is split: fees share = sum of the split labels' shares."""
+        where = f"revenue_rules[{i}] ({rule.source} {rule.event}.{rule.field})"
+        hidden = [lbl.value for lbl in rule.labels if lbl in self.unobservable]
+        if hidden:
+            raise ValueError(
+                f"{where} gives a share to {', '.join(hidden)}, which the network declares "
+                "unobservable: remove the label from the rule or from unobservable"
+            )
+        split = " + ".join(lbl.value for lbl in SPLIT_LABELS)
+        if Label.fees not in rule.labels:
+            if Label.fees not in self.unobservable:
+                raise ValueError(
+                    f"{where} has no fees share: every labelled amount is part of fees; add "
+                    f"fees (= {split}, here {_fraction_text(rule.split_share)}) or declare "
+                    "fees unobservable on the network with a reason"
+                )
+            return
+        if any(lbl in self.unobservable for lbl in SPLIT_LABELS):
+            return  # part of the split is unknown: the shares cannot be checked to add up
+        fees = rule.share(Label.fees)
+        if fees != rule.split_share:
+            raise ValueError(
+                f"{where}: the fees share is {rule.labels[Label.fees]} but {split} shares add up "
+                f"to {_fraction_text(rule.split_share)}; every base unit of fees must land in "
+                "one of them: make them add up to the fees share, or declare the label that "
+                "cannot be observed in the network's unobservable with a reason"
+            )
+
+
+def _fraction_text(f: Fraction) -> str:
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
 
 
 class Config(_Strict):

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 
@@ -51,9 +51,17 @@ class DbtResult:
 
 
 def run_dbt_build(
-    db_path: Path, work_dir: Path, select: list[str] | None = None, *, full_refresh: bool = False
+    db_path: Path,
+    work_dir: Path,
+    select: list[str] | None = None,
+    *,
+    full_refresh: bool = False,
+    command: Literal["build", "test"] = "build",
 ) -> DbtResult:
     """`dbt build` in a child process; target and log paths live beside the warehouse file.
+
+    `command="test"` runs only the data tests of the selection on the tables as they are
+    (unlike build, a failing test does not skip the tests of downstream models).
 
     Incremental models (fct_revenue_events) only process changed lake files unless
     `full_refresh` (the caller decides: warehouse.build.start_build).
@@ -73,7 +81,7 @@ def run_dbt_build(
     results_file.unlink(missing_ok=True)
     args = [
         sys.executable, "-c", "from dbt.cli.main import cli; cli()",
-        "build",
+        command,
         "--project-dir", str(DBT_DIR),
         "--profiles-dir", str(DBT_DIR),
         "--target-path", str(target),

@@ -2,7 +2,11 @@
 
 Revenue rules live in the YAML file, never as SQL constants: before dbt runs, `load_config_tables`
 writes them (and networks, tokens, sources) into the `config` schema, and dbt declares those
-tables as sources. A share is kept as an exact fraction (numerator, denominator).
+tables as sources. A share is kept as an exact fraction (numerator, denominator). Each rule row
+also carries the rule's split (the sum of its split labels' shares, as a fraction) and the label
+that takes each event's rounding remainder, so that dbt can put every base unit in a label
+(intermediate/int_revenue_events_labelled). Labels a network declares unobservable go to
+config.unobservable with their reasons; the marts show them NULL.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ class RuleRow:
     share_numerator: int
     share_denominator: int
     share_text: str
+    split_numerator: int
+    split_denominator: int
+    remainder_to: str | None
     token: str
     note: str | None
 
@@ -58,6 +65,8 @@ def expand_rules(config: Config) -> list[RuleRow]:
         sources = {s.name: s for s in net.sources}
         for i, rule in enumerate(net.revenue_rules):
             src = sources[rule.source]
+            split = rule.split_share
+            remainder = rule.remainder_label
             for label in rule.labels:
                 share = Fraction(str(rule.labels[label]))
                 out.append(
@@ -74,22 +83,14 @@ def expand_rules(config: Config) -> list[RuleRow]:
                         share_numerator=share.numerator,
                         share_denominator=share.denominator,
                         share_text=str(rule.labels[label]),
+                        split_numerator=split.numerator,
+                        split_denominator=split.denominator,
+                        remainder_to=None if remainder is None else remainder.value,
                         token=src.token,
                         note=rule.note,
                     )
                 )
     return out
-
-
-def apply_share(amount_raw: int, numerator: int, denominator: int) -> int:
-    """The labelled raw amount: amount x share, rounded toward zero to whole base units.
-
-    This is the rule the SQL applies per event (HUGEINT `//` truncates toward zero); ground
-    truth computed from a ledger must use this function so that totals agree exactly.
-    """
-    product = amount_raw * numerator
-    q = abs(product) // denominator
-    return q if product >= 0 else -q
 
 
 _DDL = """
@@ -114,8 +115,12 @@ create or replace table config.revenue_rules (
     chain varchar not null, chain_id bigint not null, dataset varchar not null,
     event varchar not null, field varchar not null, label varchar not null,
     share_numerator bigint not null, share_denominator bigint not null,
-    share_text varchar not null, token varchar not null, note varchar,
-    primary key (rule_id, label));
+    share_text varchar not null, split_numerator bigint not null,
+    split_denominator bigint not null, remainder_to varchar, token varchar not null,
+    note varchar, primary key (rule_id, label));
+create or replace table config.unobservable (
+    network varchar not null, label varchar not null, reason varchar not null,
+    primary key (network, label));
 create or replace table config.source_tokens (
     network varchar not null, source varchar not null, chain_id bigint not null,
     token varchar not null, primary key (network, source, token));
@@ -160,7 +165,13 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
                 )
     for r in expand_rules(config):
         con.execute(
-            "insert into config.revenue_rules values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into config.revenue_rules values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [r.rule_id, r.network, r.source, r.chain, r.chain_id, r.dataset, r.event, r.field,
-             r.label, r.share_numerator, r.share_denominator, r.share_text, r.token, r.note],
+             r.label, r.share_numerator, r.share_denominator, r.share_text, r.split_numerator,
+             r.split_denominator, r.remainder_to, r.token, r.note],
         )
+    for nname in sorted(config.networks):
+        for label, reason in sorted(config.networks[nname].unobservable.items()):
+            con.execute("insert into config.unobservable values (?, ?, ?)",
+                        [nname, label.value, reason])

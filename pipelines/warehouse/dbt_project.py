@@ -34,22 +34,13 @@ AUDIT_KEY = dg.AssetKey(["audit", "chain_audit"])
 
 
 class Translator(DagsterDbtTranslator):
-    """raw.<dataset> is the lake dataset; audit.quarter_audits the chain audit, audit.lake_files
-    the lake inventory; config.<table> a table flattened from the network YAML (loaded by the
-    audit and the build before dbt runs)."""
+    """Sources carry their asset key in dbt/models/staging/_sources.yml (meta.dagster.asset_key:
+    lake/<dataset>, audit/chain_audit, audit/lake_files, config/<table>), which dagster-dbt's
+    default translator reads; every model is warehouse/<model>."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            schema = dbt_resource_props["source_name"]
-            name = dbt_resource_props["name"]
-            if schema == "raw":
-                return dg.AssetKey(["lake", name])
-            if schema == "audit":
-                # quarter_audits is the chain audit's output; lake_files, the lake inventory
-                # every build writes before dbt runs, is an input of its own.
-                return AUDIT_KEY if name == "quarter_audits" else dg.AssetKey(["audit", name])
-            if schema == "config":
-                return dg.AssetKey(["config", name])
+            return super().get_asset_key(dbt_resource_props)
         return dg.AssetKey(["warehouse", dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -42,6 +42,7 @@ from pipelines.resources import LakeResource, NetworkConfigResource
 from tests.support.cosmos_node import CosmosNode, block_hash
 from tests.support.jsonrpc_server import JsonRpcServer
 from tests.support.lake_read import read_dataset
+from tests.support.revenue_oracle import IONET_UNOBSERVABLE_REASON
 from tests.support.solana_cluster import SolanaCluster, fake_hash
 from warehouse.build import BuildResult, audit_warehouse, build_warehouse, prepare_inputs
 from warehouse.rules import expand_rules, source_tokens
@@ -74,20 +75,23 @@ SOL_BURNS = [
     ("RenderWalletBurnQ2b", 300_000, 123_456_789_012, True, False),
     ("RenderWalletBurnQ3", 450_000, 7_777, True, False),
 ]
+# io.net's buy-and-burn (any burn of the IO mint): holders_revenue; its fees are unobservable
+IO_BURNS = [("IoBuybackBurnQ2", 120_000, 31_415_926_535)]
 
 
 def sol_time(slot: int) -> int:
     return SOL_T0 + 20 * slot
 
 
-def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> dict[str, Any]:
+def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool,
+             mint: str = RENDER) -> dict[str, Any]:
     owner, account = (BURN_WALLET, WALLET_ATA) if wallet else (USER, USER_ATA)
     burn = {
         "parsed": {
             "info": {
                 "account": account,
                 "authority": owner,
-                "mint": RENDER,
+                "mint": mint,
                 "tokenAmount": {"amount": str(amount), "decimals": 8, "uiAmountString": "x"},
             },
             "type": "burnChecked",
@@ -98,7 +102,7 @@ def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> di
     err = {"InstructionError": [0, "InsufficientFunds"]} if failed else None
     balance = {
         "accountIndex": 1,
-        "mint": RENDER,
+        "mint": mint,
         "owner": owner,
         "programId": TOKEN_PROGRAM,
         "uiTokenAmount": {"amount": "0", "decimals": 8},
@@ -132,8 +136,11 @@ def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> di
 def make_cluster() -> SolanaCluster:
     cluster = SolanaCluster(head=SOL_HEAD, decimals={RENDER: 8, IO: 8}, block_time=sol_time)
     cluster.skipped = set(SOL_SKIPPED)
-    for sig, slot, amount, wallet, failed in SOL_BURNS:
-        tx = _burn_tx(sig, slot, amount, wallet, failed)
+    burns = [(sig, slot, amount, wallet, failed, RENDER)
+             for sig, slot, amount, wallet, failed in SOL_BURNS]
+    burns += [(sig, slot, amount, False, False, IO) for sig, slot, amount in IO_BURNS]
+    for sig, slot, amount, wallet, failed, mint in burns:
+        tx = _burn_tx(sig, slot, amount, wallet, failed, mint)
         entry = {
             "blockTime": sol_time(slot),
             "confirmationStatus": "finalized",
@@ -142,7 +149,7 @@ def make_cluster() -> SolanaCluster:
             "signature": sig,
             "slot": slot,
         }
-        for address in [RENDER, BURN_WALLET] if wallet else [RENDER]:
+        for address in [mint, BURN_WALLET] if wallet else [mint]:
             cluster.add(address, dict(entry), tx)
     return cluster
 
@@ -340,9 +347,20 @@ def test_quarterly_mart_lists_solana_and_cosmos_networks_with_exact_figures(worl
         for token, (paid, take) in tokens.items():
             n = (paid > 0) + (take > 0)  # one payout or take event per coin
             want[("akash", q, token)] = (paid + take, paid, take, 0, take, n)
-    # io.net has no burns: only its complete quarter shows, as an audited zero
-    want[("ionet", "2025Q2", "io")] = (0, 0, 0, 0, 0, 0)
+    # io.net's burns are holders_revenue; its fees (so revenue), supply side and protocol
+    # revenue are not on chain: NULL with the reason, never 0
+    (_, io_slot, io_amount), = IO_BURNS
+    assert _quarter(sol_time(io_slot)) == "2025Q2"
+    want[("ionet", "2025Q2", "io")] = (None, None, None, io_amount, None, 1)
     assert got == want
+    assert _query(world.db, """
+        select distinct network, unobservable_figures, unobservable_reason
+        from marts.fct_network_revenue_quarterly where unobservable_figures is not null""") == [
+        ("ionet", "fees,supply_side_revenue,revenue,protocol_revenue", IONET_UNOBSERVABLE_REASON)]
+    assert _query(world.db, """
+        select fees_raw, revenue_raw, holders_revenue_raw, fees_usd, unobservable_reason
+        from marts.fct_network_revenue_daily where network = 'ionet'""") == [
+        (None, None, io_amount, None, IONET_UNOBSERVABLE_REASON)]
     # Akash rows keep their own token: USDC and ACT payouts are never counted as AKT
     symbols = dict(_query(world.db, "select distinct token, token_symbol from "
                                     "marts.fct_network_revenue_quarterly"))

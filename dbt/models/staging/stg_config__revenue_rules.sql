@@ -15,6 +15,9 @@ renamed as (
         share_numerator,
         share_denominator,
         share_text,
+        split_numerator,
+        split_denominator,
+        remainder_to,
         token,
         note
     from source
