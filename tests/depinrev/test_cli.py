@@ -217,3 +217,20 @@ def test_index_of_an_unreachable_rpc_is_one_line(unreachable_index):
     line = one_line_error(proc, 1)
     assert "eth_chainId to http://127.0.0.1:" in line and "Connection refused" in line
     assert line.endswith("(indexing akash-devnet)")
+
+
+def test_index_then_summary_on_a_devnet_show_counts_and_rates(shared_devnet, tmp_path):
+    from tests.support.devnet import devnet_ports
+
+    env = devnet_ports("shared")
+    idx = run("index", "--network", "render-devnet", "--config", str(DEVNET_CONFIG),
+              "--lake", "lake", cwd=tmp_path, env=env, timeout=300)
+    assert idx.returncode == 0, idx.stderr
+    assert "indexed into lake" in idx.stdout and "render-devnet" in idx.stdout
+    # not a terminal: plain progress lines on stderr, the last one complete with its rate
+    last = idx.stderr.splitlines()[-1]
+    done, total = last.split(": ", 1)[1].split(" chunks")[0].split("/")
+    assert last.startswith("render-devnet/ethereum-devnet: ") and done == total
+    summ = run("summary", "--config", str(DEVNET_CONFIG), "--lake", "lake", cwd=tmp_path)
+    assert summ.returncode == 0, summ.stderr
+    assert "render-devnet (devnet)" in summ.stdout and "token_burns" in summ.stdout
