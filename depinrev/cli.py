@@ -51,20 +51,24 @@ NetworksOpt = Annotated[
     list[str] | None, typer.Option("--network", "-n", help="network(s); default all")
 ]
 
-# The product's own errors: the message is the answer, the exit code says which kind. Named,
-# not imported, so that naming them costs nothing; a subclass is caught with its base.
+# The product's own errors: the message is the answer, the class says the exit code (2: a bad
+# configuration or input file, 1: anything else the product expects to meet). Named, not
+# imported, so that naming them costs nothing, and by class name within the product's
+# packages, so that a class moving between modules stays known. A subclass is caught with its
+# base (indexers.chunked.ChainMismatch is a ConfigError, chains.transport.RangeTooLarge an
+# RpcError).
+PRODUCT_PACKAGES = frozenset({"depinrev", "chains", "indexers", "warehouse", "devnet", "pipelines"})
 EXIT_CODES: dict[str, int] = {
-    "depinrev.config.ConfigError": 2,  # includes indexers.chunked.ChainMismatch
-    "depinrev.lake.LakeError": 1,
-    "chains.transport.RpcError": 1,  # includes RangeTooLarge
-    "chains.transport.RpcUnavailable": 1,
-    "indexers.evm.extract.IndexError_": 1,
-    "warehouse.audit.rpc.RpcError": 1,
-    "warehouse.prices.PriceFileError": 2,
-    "warehouse.closing.CloseError": 1,
-    "warehouse.reports.WarehouseError": 1,
-    "devnet.api.DevnetError": 1,
-    "pipelines.launcher.BackfillError": 1,
+    "ConfigError": 2,  # depinrev.config
+    "PriceFileError": 2,  # warehouse.prices: the --prices-csv file
+    "LakeError": 1,  # depinrev.lake
+    "RpcError": 1,  # chains.transport, warehouse.audit.rpc, devnet.rpc
+    "RpcUnavailable": 1,  # chains.transport
+    "IndexError_": 1,  # indexers.evm.extract
+    "CloseError": 1,  # warehouse.closing
+    "WarehouseError": 1,  # warehouse.reports
+    "DevnetError": 1,  # devnet.api
+    "BackfillError": 1,  # pipelines.launcher
 }
 EXIT_BUG = 70  # EX_SOFTWARE: an exception the product does not expect
 
@@ -72,9 +76,8 @@ EXIT_BUG = 70  # EX_SOFTWARE: an exception the product does not expect
 def product_error_code(exc: BaseException) -> int | None:
     """The exit code when `exc` is one of the product's own errors (EXIT_CODES), else None."""
     for cls in type(exc).__mro__:
-        code = EXIT_CODES.get(f"{cls.__module__}.{cls.__qualname__}")
-        if code is not None:
-            return code
+        if cls.__module__.split(".")[0] in PRODUCT_PACKAGES and cls.__name__ in EXIT_CODES:
+            return EXIT_CODES[cls.__name__]
     return None
 
 

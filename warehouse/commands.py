@@ -46,9 +46,12 @@ def build_with_progress(
     config: Path, lake: Path, db: Path, *, prices_csv: Path | None = None, audit: bool = True
 ) -> BuildResult:
     """build_warehouse with its steps and dbt node counts on the progress display."""
+    import duckdb
+
     from depinrev.config import load_config
     from depinrev.lake import LakeError
     from warehouse.build import build_warehouse
+    from warehouse.reports import WarehouseError
 
     load_config(config)  # a bad file is named before anything is written
     if not lake.is_dir():
@@ -56,10 +59,13 @@ def build_with_progress(
     if next(lake.rglob("*.parquet"), None) is None:
         raise LakeError(f"the lake at {lake} holds no indexed chunk: run `depinrev index` first")
     with Progress("steps") as progress:
-        return build_warehouse(
-            config, lake, db, prices_csv=prices_csv, audit=audit,
-            progress=lambda what, done, total: progress.update(
-                what, done, total, "nodes" if what == "dbt build" else "steps"))
+        try:
+            return build_warehouse(
+                config, lake, db, prices_csv=prices_csv, audit=audit,
+                progress=lambda what, done, total: progress.update(
+                    what, done, total, "nodes" if what == "dbt build" else "steps"))
+        except duckdb.IOException as exc:  # the file locked by another writer (Dagster)
+            raise WarehouseError(f"cannot build the warehouse {db}: {exc}") from exc
 
 
 @app.command()

@@ -208,6 +208,9 @@ def test_the_product_errors_are_known_by_their_class_and_its_bases():
     assert product_error_code(RangeTooLarge("eth_getLogs", -32005, "too many")) == 1
     assert product_error_code(ValueError("x")) is None
     assert product_error_code(KeyError("x")) is None
+    # a namesake from another library is not ours
+    elsewhere = type("ConfigError", (ValueError,), {"__module__": "somelib.config"})
+    assert product_error_code(elsewhere("x")) is None
 
 
 def test_index_of_an_unreachable_rpc_is_one_line(unreachable_index):
