@@ -343,7 +343,9 @@ def backfill(
     out().print(f"backfill {backfill_id}: {len(keys)} partitions ({', '.join(names)})")
     if not wait:
         return
-    status = web.wait_backfill(backfill_id, timeout)
+    with Progress("asset partitions") as progress:
+        status = web.wait_backfill(
+            backfill_id, timeout, lambda done, total: progress.update("backfill", done, total))
     out().print(f"backfill {backfill_id}: {status}")
     if status not in ("COMPLETED", "COMPLETED_SUCCESS"):
         raise typer.Exit(1)
