@@ -104,6 +104,8 @@ class Progress:
                     what, total=total or None, unit=self._units[what])
             self._rich.update(self._tasks[what], completed=done, total=total or None)
             return
+        if self._shown.get(what) == (done, total):
+            return  # nothing new to say (a poll that found the same counts)
         finished = total > 0 and done >= total
         if first or finished or now - self._last_line.get(what, now) >= self.every:
             self._print(what, done, total)

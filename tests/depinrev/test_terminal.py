@@ -16,6 +16,7 @@ def test_off_a_terminal_it_prints_the_start_the_end_and_where_a_task_stopped(cap
         p.update("a", 0, 4)
         p.update("a", 1, 4)  # within `every` of the last line: not printed
         p.update("a", 4, 4)
+        p.update("a", 4, 4)  # the same counts again (a poll): not repeated
         p.update("b", 1, 0, unit="nodes")
         p.update("b", 7, 0)  # unfinished: its last state is printed when the display closes
     lines = capsys.readouterr().err.splitlines()
