@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -206,21 +207,37 @@ def build_warehouse(
     audit: bool = True,
     reader_factory: ReaderFactory | None = None,
     audit_dir: str | Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> BuildResult:
     """Build (or rebuild) the warehouse; never raises for failing tests or audits: see `.ok`.
 
     reader_factory: how to reach each chain (default: JSON-RPC at ChainConfig.rpc_url()).
     audit_dir: where manifest JSON files go (default: `<db dir>/audit`).
+    progress: told (step, done, total) as the steps go: "inputs", "chain audit" (0/1 then
+    1/1) and "dbt build" (nodes finished of nodes selected).
     """
+
+    def step(what: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(what, done, total)
+
     config = load_config(config_path)
     lake = Lake(lake_root)
     db = Path(db_path).resolve()
+    step("inputs", 0, 1)
     n_files = prepare_inputs(config, lake, db, prices_csv=prices_csv)
+    step("inputs", 1, 1)
     build_id, full_refresh = start_build(db, config_path, lake, config=config,
                                          prices_csv=prices_csv, lake_file_count=n_files,
                                          audit_ran=audit)
-    audit_result = audit_warehouse(config, lake, db, reader_factory) if audit else None
-    dbt = run_dbt_build(db, db.parent / "dbt_work", full_refresh=full_refresh)
+    audit_result = None
+    if audit:
+        step("chain audit", 0, 1)
+        audit_result = audit_warehouse(config, lake, db, reader_factory)
+        step("chain audit", 1, 1)
+    step("dbt build", 0, 0)  # dbt parses for ~10 s before the first node
+    dbt = run_dbt_build(db, db.parent / "dbt_work", full_refresh=full_refresh,
+                        progress=lambda done, total: step("dbt build", done, total))
     result = finish_build(db, build_id, dbt.nodes, success=dbt.success, error=dbt.error,
                           audit_dir=audit_dir)
     result.audit = audit_result

@@ -15,10 +15,14 @@ from pipelines.launcher import BackfillError, partition_keys
 from tests.support.paths import REPO
 
 
-def test_definitions_validate_with_the_dagster_cli(tmp_path):
+def test_definitions_validate_with_the_venv_dagster_and_no_venv_on_path(tmp_path):
+    # `.venv/bin/dagster` from a shell without the venv on PATH: dbt (the resource and the
+    # project's `dbt parse`) must come from beside the interpreter, not from PATH.
     home = tmp_path / "dagster_home"
     home.mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
+           "PATH": "/usr/bin:/bin"}
+    env.pop("VIRTUAL_ENV", None)
     dagster = Path(sys.executable).with_name("dagster")
     run = subprocess.run(
         [str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],

@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from dagster_dbt import DbtCliResource
 
 from depinrev.config import load_config
 from depinrev.lake import Lake
@@ -31,7 +30,7 @@ from pipelines.warehouse.assets import (
     quarterly_revenue,
     warehouse_dbt,
 )
-from pipelines.warehouse.dbt_project import dbt_project
+from pipelines.warehouse.dbt_project import dbt_resource
 from tests.support.devnet import DEVNET_CONFIG
 from warehouse.build import build_warehouse
 
@@ -56,7 +55,7 @@ def _resources(config: Path, lake: Path, db: Path) -> dict[str, object]:
         "network_config": NetworkConfigResource(path=str(config)),
         "lake": LakeResource(uri=str(lake)),
         "warehouse": WarehouseResource(db_path=str(db)),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": dbt_resource(),  # the dbt beside the interpreter, as the definitions use
     }
 
 

@@ -192,6 +192,7 @@ def test_cli_backfill_runs_through_dagster_and_writes_the_one_shot_files(ui, tmp
     assert run.returncode == 0, run.stdout + run.stderr
     assert "28 partitions" in run.stdout and "COMPLETED_SUCCESS" in run.stdout
     assert "warehouse_job run" in run.stdout and "SUCCESS" in run.stdout
+    assert "backfill: " in run.stderr and " asset partitions" in run.stderr  # progress lines
 
     lake = ui["data"] / "lake"
     one_shot = tmp_path / "lake"

@@ -234,6 +234,25 @@ def test_report_formats(built: Built) -> None:
     assert csv_text.splitlines()[0].startswith("network,quarter,token,fees,")
 
 
+def test_cli_report_and_explain_on_the_built_warehouse(built: Built, tmp_path: Path) -> None:
+    depinrev = Path(sys.executable).parent / "depinrev"
+    rep = subprocess.run([str(depinrev), "report", "--db", str(built.db), "--quarter", "2025Q2",
+                          "--network", "render-devnet", "--format", "csv"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert rep.returncode == 0 and rep.stderr == "", rep.stderr
+    lines = rep.stdout.splitlines()
+    assert lines[0].startswith("network,quarter,token,fees,")
+    assert lines[1].startswith("render-devnet,2025Q2,rndr-dev,") and len(lines) == 2
+    exp = subprocess.run([str(depinrev), "explain", "--db", str(built.db), "--network",
+                          "akash-devnet", "--quarter", "2025Q2"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert exp.returncode == 0 and exp.stderr == "", exp.stderr
+    for section in ("composition", "largest_fee_events", "quarter_blocks", "reconciliations"):
+        assert section in exp.stdout
+    # five tables, one note that their amounts are rounded
+    assert exp.stdout.count("amounts rounded for display") == 1
+
+
 def _prepare(tmp: Path, built: Built, lake_root: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(tmp / "check.duckdb"))
     load_config_tables(con, built.config)
