@@ -38,7 +38,7 @@ from typing import cast
 
 import duckdb
 
-from chains.blocktime import BlockClock
+from chains.blocktime import BlockClock, final_block
 from depinrev.config import Config, SourceKind
 from depinrev.lake import Lake, LakeError
 from depinrev.quarters import Quarter, quarters_between
@@ -310,7 +310,8 @@ def _audit_chain_quarter(
     first = clock.first_at_or_after(q.start_ts, access.lowest, head)
     nxt = None if first is None else clock.first_at_or_after(q.end_ts, first, head)
     last = None if nxt is None else nxt - 1
-    final = last is not None and last <= head - chain.finality_depth
+    final_head = final_block(head, chain.finality_depth)
+    final = last is not None and last <= final_head
     con.execute(
         "insert into audit.quarter_blocks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [network, chain_name, cid, q.label, q.start_ts, q.end_ts, first, last,
@@ -382,9 +383,9 @@ def _audit_chain_quarter(
               f"indexed up to block {covered_to}; {q.label} needs {need_lo}-{need_hi}")
     else:
         check("contiguity", PASS, f"blocks {need_lo}-{need_hi} covered by {len(in_q)} chunks")
-    if in_q and in_q[-1].end > head - chain.finality_depth:
+    if in_q and in_q[-1].end > final_head:
         check("finality", FAIL, f"chunk {in_q[-1].start}-{in_q[-1].end} ends above the final "
-              f"block {head - chain.finality_depth}")
+              f"block {final_head}")
 
     # Files versus the checkpoint: each chunk's files exist with the recorded row counts.
     files = {
