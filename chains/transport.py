@@ -356,13 +356,21 @@ class JsonRpcClient:
             {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
         )
 
+        def error_in(body: bytes) -> None:
+            doc = loads(body)
+            if isinstance(doc, dict) and doc.get("error") is not None:
+                check_envelope(doc, request_id)
+                raise self._error(method, doc["error"])
+
         def checked(body: bytes) -> T:
             if b'"error"' in body[:256] or b'"error"' in body[-512:]:
-                doc = loads(body)
-                if isinstance(doc, dict) and doc.get("error") is not None:
-                    check_envelope(doc, request_id)
-                    raise self._error(method, doc["error"])
-            return parse(body, request_id)
+                error_in(body)
+            try:
+                return parse(body, request_id)
+            except BadResponse:
+                if b'"error"' in body:  # a long error object (big `data`)
+                    error_in(body)
+                raise
 
         return self._exchange(payload, method, where, checked)
 

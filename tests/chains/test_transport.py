@@ -267,3 +267,17 @@ def test_errors_name_the_host_never_the_key():
         "HTTP 500"
     )
     assert "SECRET" not in repr(err.value)
+
+
+def test_a_long_error_object_is_the_nodes_answer_not_a_fault():
+    from chains.transport import RangeTooLarge
+
+    def refuse(req: dict[str, Any]) -> Any:
+        err = {"code": -32602, "message": "x" * 600 + " query returned more than 10000 results",
+               "data": "y" * 600}
+        return 200, orjson.dumps({"jsonrpc": "2.0", "id": req["id"], "error": err}), {}
+
+    flt = {"address": [ADDR]}
+    with canned([refuse]) as (url, seen), _client(url) as c, pytest.raises(RangeTooLarge):
+        c.call_parsed("eth_getLogs", [flt], lambda b, i: checked_logs(b, i, flt, 0, 9))
+    assert len(seen) == 1  # refused at once, not retried as a garbled answer

@@ -31,8 +31,8 @@ from tests.support.jsonrpc_server import JsonRpcServer
 
 EVM_ENV = "DEPINREV_TEST_FAULT_EVM"
 # Client settings for fault runs: a stall is past the timeout; backoff kept short.
-TIMEOUT = 0.4
-STALL = 0.9
+TIMEOUT = 0.25
+STALL = 0.6
 
 
 @dataclass

@@ -44,7 +44,7 @@ from typing import cast
 
 import duckdb
 
-from chains.blocktime import BlockClock
+from chains.blocktime import BlockClock, final_block
 from depinrev.catalogue import CATALOGUE, Reconciliation, dataset_of
 from depinrev.config import ChainConfig, Config, SourceConfig, SourceKind
 from depinrev.lake import ChunkRecord, Lake, LakeError
@@ -437,7 +437,7 @@ def find_boundaries(cq: ChainQuarter) -> Boundaries:
     first = access.clock.first_at_or_after(q.start_ts, access.lowest, head)
     nxt = None if first is None else access.clock.first_at_or_after(q.end_ts, first, head)
     last = None if nxt is None else nxt - 1
-    final = last is not None and last <= head - cq.chain.finality_depth
+    final = last is not None and last <= final_block(head, cq.chain.finality_depth)
     return Boundaries(head, first, last, final)
 
 
@@ -506,11 +506,11 @@ def check_coverage(cq: ChainQuarter, b: Boundaries) -> Coverage | CheckResult:
     else:
         checks.append(CheckResult("contiguity", PASS,
                                   f"blocks {need_lo}-{need_hi} covered by {len(in_q)} chunks"))
-    final_block = b.head - cq.chain.finality_depth
-    if in_q and in_q[-1].end > final_block:
+    final = final_block(b.head, cq.chain.finality_depth)
+    if in_q and in_q[-1].end > final:
         checks.append(CheckResult("finality", FAIL,
                                   f"chunk {in_q[-1].start}-{in_q[-1].end} ends above the final "
-                                  f"block {final_block}"))
+                                  f"block {final}"))
     return Coverage(need_lo, need_hi, chunks, in_q, gaps, covered_to, completeness, checks)
 
 
