@@ -26,6 +26,7 @@ from warehouse.closing import Restatement, detect_restatements, ensure_closing_t
 from warehouse.dbt_run import DBT_DIR, DbtNodeResult, DbtResult, run_dbt_build
 from warehouse.prices import load_user_prices
 from warehouse.raw import create_raw_views, inventory
+from warehouse.reported import load_reported_figures
 from warehouse.rules import load_config_tables
 
 SCHEMAS = ("raw", "config", "staging", "intermediate", "marts", "audit")
@@ -81,9 +82,11 @@ def _connect_creating(db: Path) -> duckdb.DuckDBPyConnection:
 
 
 def prepare_inputs(
-    config: Config, lake: Lake, db_path: str | Path, *, prices_csv: str | Path | None = None
+    config: Config, lake: Lake, db_path: str | Path, *, prices_csv: str | Path | None = None,
+    reported_csv: list[Path] | None = None,
 ) -> int:
-    """Step 1, idempotent: schemas, config tables, user prices, raw views over the lake.
+    """Step 1, idempotent: schemas, config tables, user prices, reported figures beyond the
+    seed (`reported_csv`: CSV files with the seed's header), raw views over the lake.
 
     Returns the number of lake files the raw views read."""
     db = Path(db_path).resolve()
@@ -96,6 +99,7 @@ def prepare_inputs(
         ensure_closing_tables(con)
         load_config_tables(con, config)
         load_user_prices(con, config, prices_csv)
+        load_reported_figures(con, list(reported_csv or []))
         create_raw_views(con, lake.root, files)
         # dbt reads audit.* as a source: create the tables when no audit has run yet, but
         # never wipe the results of one (the audit and dbt may run as separate Dagster steps).
@@ -171,6 +175,7 @@ def finish_build(
     success: bool,
     error: str | None = None,
     audit_dir: str | Path | None = None,
+    reported_csv: list[Path] | None = None,
 ) -> BuildResult:
     """Step 4, after `dbt build`: record results, write manifests, detect restatements."""
     db = Path(db_path).resolve()
@@ -206,16 +211,19 @@ def build_warehouse(
     audit: bool = True,
     reader_factory: ReaderFactory | None = None,
     audit_dir: str | Path | None = None,
+    reported_csv: list[Path] | None = None,
 ) -> BuildResult:
     """Build (or rebuild) the warehouse; never raises for failing tests or audits: see `.ok`.
 
     reader_factory: how to reach each chain (default: JSON-RPC at ChainConfig.rpc_url()).
     audit_dir: where manifest JSON files go (default: `<db dir>/audit`).
+    reported_csv: reported figures beyond the seed (e.g. the devnet's simulated ones).
     """
     config = load_config(config_path)
     lake = Lake(lake_root)
     db = Path(db_path).resolve()
-    n_files = prepare_inputs(config, lake, db, prices_csv=prices_csv)
+    n_files = prepare_inputs(config, lake, db, prices_csv=prices_csv,
+                             reported_csv=reported_csv)
     build_id, full_refresh = start_build(db, config_path, lake, config=config,
                                          prices_csv=prices_csv, lake_file_count=n_files,
                                          audit_ran=audit)
