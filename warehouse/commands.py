@@ -32,10 +32,13 @@ def build(
         "--prices-csv", help="daily USD prices: date,token,price_usd or a CoinGecko export")
     ] = None,
     audit: Annotated[bool, typer.Option(help="run the chain audit (needs the chains' RPC)")] = True,
+    reported_csv: Annotated[list[Path] | None, typer.Option(
+        "--reported-csv", help="more reported figures, the seed's CSV header (repeatable)")
+    ] = None,
 ) -> None:
     """Build the warehouse from the lake, audit it against the chains, run the dbt tests."""
     res = build_warehouse(config or default_config_path(), lake, db, prices_csv=prices_csv,
-                          audit=audit)
+                          audit=audit, reported_csv=reported_csv)
     for p in res.problems():
         typer.echo(p, err=True)
     for r in res.restatements:
@@ -69,12 +72,34 @@ def close(
 def report(
     quarter: Annotated[str | None, typer.Option("--quarter")] = None,
     network: Annotated[str | None, typer.Option("--network")] = None,
-    fmt: FormatOpt = "table",
+    fmt: Annotated[str, typer.Option(
+        "--format", help="table, csv, json, markdown, or html (a page with charts: --out)")
+    ] = "table",
     db: DbOpt = Path("data/warehouse.duckdb"),
+    vs_reported: Annotated[bool, typer.Option(
+        "--vs-reported", help="reported figures beside the on-chain ones instead")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="html: the page to write (default data/reports/report.html)")] = None,
 ) -> None:
     """The audited quarterly table (closed figures where closed, with pending restatements)."""
     with duckdb.connect(str(db), read_only=True) as con:
-        typer.echo(report_text(con, quarter, network, fmt), nl=False)
+        if fmt == "html":
+            from warehouse.report_html import write_html_report
+
+            page, pngs = write_html_report(
+                con, out or db.parent / "reports" / "report.html", network)
+            typer.echo(f"wrote {page} and {len(pngs)} chart PNGs in {page.parent}")
+        elif vs_reported:
+            from warehouse.reported import vs_reported_rows
+            from warehouse.reports import render
+
+            rows = vs_reported_rows(con, network)
+            if fmt != "json":  # one line per row: why_they_differ lists its reasons by line
+                rows = [{k: v.replace("\n", "; ") if isinstance(v, str) else v
+                         for k, v in r.items()} for r in rows]
+            typer.echo(render(rows, fmt, "Reported vs on chain"), nl=False)
+        else:
+            typer.echo(report_text(con, quarter, network, fmt), nl=False)
 
 
 @app.command()
