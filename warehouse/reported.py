@@ -103,6 +103,8 @@ def load_reported_figures(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> 
     """Replace config.reported_figures with the rows of `paths` (none: an empty table)."""
     rows = [(r, p) for p in paths for r in read_reported_csv(p)]
     con.execute(_DDL)
+    if not rows:  # DuckDB's executemany refuses an empty list
+        return 0
     con.executemany(
         f"insert into config.reported_figures values ({', '.join('?' * (len(COLUMNS) + 1))})",
         [[r[c] for c in COLUMNS] + [str(p.resolve())] for r, p in rows],

@@ -17,7 +17,12 @@ import pytest
 
 from tests.warehouse.conftest import Built
 from tests.warehouse.synth import block_ts
-from warehouse.reported import SEED, ReportedFiguresError, read_reported_csv
+from warehouse.reported import (
+    SEED,
+    ReportedFiguresError,
+    load_reported_figures,
+    read_reported_csv,
+)
 
 
 def _rows(db: Path, where: str, params: list[object]) -> list[dict[str, Any]]:
@@ -134,3 +139,16 @@ def test_bad_reported_rows_are_refused_with_the_line(tmp_path: Path, line: str,
     f.write_text(SEED.read_text().splitlines()[0] + "\n" + line + "\n")
     with pytest.raises(ReportedFiguresError, match=f"r.csv:2: .*{problem}"):
         read_reported_csv(f)
+
+
+def test_no_reported_csv_leaves_an_empty_table_and_a_file_replaces_it(tmp_path: Path) -> None:
+    f = tmp_path / "r.csv"
+    f.write_text(SEED.read_text().splitlines()[0] + "\n"
+                 + "x-devnet,month,2025-01,2025-01-01,2025-01-31,burned,fees,1.5,X,simulated,s,,\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        assert load_reported_figures(con, []) == 0
+        assert con.execute("select count(*) from config.reported_figures").fetchall() == [(0,)]
+        assert load_reported_figures(con, [f]) == 1
+        assert load_reported_figures(con, [f]) == 1  # replaced, not appended
+        assert con.execute("select network, value, file from config.reported_figures"
+                           ).fetchall() == [("x-devnet", "1.5", str(f.resolve()))]
