@@ -107,7 +107,8 @@ def load_reported_figures(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> 
         return 0
     con.executemany(
         f"insert into config.reported_figures values ({', '.join('?' * (len(COLUMNS) + 1))})",
-        [[r[c] for c in COLUMNS] + [str(p.resolve())] for r, p in rows],
+        # the file's name, not its path: the marts are the same bytes wherever the data sits
+        [[r[c] for c in COLUMNS] + [p.name] for r, p in rows],
     )
     return len(rows)
 
