@@ -270,7 +270,10 @@ def demo(
     _index(cfg, sorted(cfg.networks), lake, from_block=None, to_block=None, overwrite=False)
     console.rule("3. build the DuckDB warehouse (dbt) and audit it against the chains")
     db = data_dir / "warehouse.duckdb"
-    result = build_with_progress(cfg_path, lake, db)
+    # the devnet's simulated "reported" figures (devnet/reported.py), beside the seed's public ones
+    reported = data_dir / "devnet" / "reported_figures.csv"
+    result = build_with_progress(cfg_path, lake, db,
+                                 reported_csv=[reported] if reported.exists() else None)
     for problem in result.problems():
         err().print(f"audit: {problem}")
     counts = result.dbt.summary()["counts"]
@@ -283,7 +286,9 @@ def demo(
         console.print(report(con), highlight=False, soft_wrap=True)
     console.print(
         f"SQL: uv run duckdb {db} -readonly \"select * from marts.fct_network_revenue_quarterly\"\n"
-        "explain a figure: uv run depinrev explain --network akash-devnet --quarter 2025Q3"
+        "explain a figure: uv run depinrev explain --network akash-devnet --quarter 2025Q3\n"
+        "reported vs on chain: uv run depinrev report --vs-reported; "
+        "charts: uv run depinrev report --format html"
     )
     if not result.ok:
         raise typer.Exit(1)

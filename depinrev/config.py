@@ -456,10 +456,68 @@ def _unobservable_keys(v: Any) -> Any:
     return v
 
 
+class OnchainMeasure(StrEnum):
+    """What a network's on-chain figure is."""
+
+    settled_payments = "settled_payments"  # escrow payouts when providers withdraw
+    burns = "burns"  # tokens burned (burn-and-mint, buy-and-burn)
+    fee_events = "fee_events"  # service-fee deposits and withdrawals of a fee contract
+
+
+class Difference(StrEnum):
+    """Why a public figure can differ from the chain's: each has one stated reason."""
+
+    offchain_fiat_settlement = "offchain_fiat_settlement"
+    accrued_vs_settled = "accrued_vs_settled"
+    burns_lag_revenue = "burns_lag_revenue"
+    sources_not_indexed = "sources_not_indexed"
+
+
+DIFFERENCE_REASONS: dict[Difference, str] = {
+    Difference.offchain_fiat_settlement:
+        "part of the revenue is settled off chain (fiat or card payments, invoices)",
+    Difference.accrued_vs_settled:
+        "public figures count revenue as it accrues; the chain shows it when it settles",
+    Difference.burns_lag_revenue:
+        "burns follow payments with a delay (buy-and-burn or burn-and-mint batches)",
+    Difference.sources_not_indexed:
+        "some revenue sources of the network are not indexed (other contracts or chains)",
+}
+
+
+class MeasureConfig(_Strict):
+    """What the on-chain figure of a network measures, and what it cannot see.
+
+    `differences` are the reasons a reported figure can differ from it; the reported-vs-on-chain
+    mart states them beside every gap (docs/networks.md).
+    """
+
+    onchain: OnchainMeasure
+    offchain: str | None = Field(
+        default=None, min_length=3, description="what the network earns that no chain shows"
+    )
+    differences: list[Difference] = Field(default_factory=list)
+
+    @field_validator("differences")
+    @classmethod
+    def _unique(cls, v: list[Difference]) -> list[Difference]:
+        dupes = sorted({d.value for d in v if v.count(d) > 1})
+        if dupes:
+            raise ValueError(f"differences are listed once each; repeated: {dupes}")
+        return v
+
+    def why_they_differ(self) -> str:
+        """The declared reasons as one sentence per line (empty if none is declared)."""
+        return "\n".join(DIFFERENCE_REASONS[d] for d in self.differences)
+
+
 class NetworkConfig(_Strict):
     display_name: str
     devnet: bool = Field(description="a local stand-in, never shown as mainnet figures")
     description: str | None = None
+    measure: MeasureConfig | None = Field(
+        default=None, description="what the on-chain figure measures (reported vs on-chain)"
+    )
     sources: list[SourceConfig] = Field(min_length=1)
     revenue_rules: list[RevenueRule] = Field(default_factory=list)
     unobservable: dict[Label, Annotated[str, Field(min_length=3)]] = Field(

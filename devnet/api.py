@@ -28,10 +28,12 @@ from devnet.chain import ChainSender
 from devnet.ledger import (
     LEDGER_FILE,
     SUMMARY_FILE,
+    read_ledger,
     summarize,
     write_json,
     write_ledger,
 )
+from devnet.reported import REPORTED_FILE, simulated_figures, write_reported_figures
 from devnet.rpc import Rpc, try_chain_id
 from devnet.scenario import (
     ARBITRUM_NONCE_OFFSET,
@@ -619,6 +621,12 @@ def devnet_up(
         summary_path=str(ddir / SUMMARY_FILE),
         events=events,
         elapsed_seconds=round(time.monotonic() - t_start, 2),
+    )
+    # The stand-ins' simulated "reported" figures, derived from this ledger (devnet/reported.py)
+    write_reported_figures(
+        simulated_figures(read_ledger(ddir / LEDGER_FILE),
+                          {name: t.decimals for name, t in config.tokens.items()}),
+        ddir / REPORTED_FILE,
     )
     write_json(state.to_json(), ddir / STATE_FILE)
     return state

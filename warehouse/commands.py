@@ -34,16 +34,26 @@ def _quarter(text: str) -> str:
         raise typer.BadParameter(str(exc), param_hint="--quarter") from exc
 
 
-def _format(fmt: str) -> str:
+def _format(fmt: str, *extra: str) -> str:
+    """A known output format (the text formats of warehouse.reports, plus `extra` ones the
+    command offers, e.g. report's html)."""
     from warehouse.reports import FORMATS
 
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"{fmt!r}; choose {', '.join(FORMATS)}", param_hint="--format")
+    if fmt not in (*FORMATS, *extra):
+        raise typer.BadParameter(
+            f"{fmt!r}; choose {', '.join((*FORMATS, *extra))}", param_hint="--format"
+        )
     return fmt
 
 
 def build_with_progress(
-    config: Path, lake: Path, db: Path, *, prices_csv: Path | None = None, audit: bool = True
+    config: Path,
+    lake: Path,
+    db: Path,
+    *,
+    prices_csv: Path | None = None,
+    audit: bool = True,
+    reported_csv: list[Path] | None = None,
 ) -> BuildResult:
     """build_warehouse with its steps and dbt node counts on the progress display."""
     import duckdb
@@ -61,7 +71,7 @@ def build_with_progress(
     with Progress("steps") as progress:
         try:
             return build_warehouse(
-                config, lake, db, prices_csv=prices_csv, audit=audit,
+                config, lake, db, prices_csv=prices_csv, audit=audit, reported_csv=reported_csv,
                 progress=lambda what, done, total: progress.update(
                     what, done, total, "nodes" if what == "dbt build" else "steps"))
         except duckdb.IOException as exc:  # the file locked by another writer (Dagster)
@@ -77,12 +87,15 @@ def build(
         "--prices-csv", help="daily USD prices: date,token,price_usd or a CoinGecko export")
     ] = None,
     audit: Annotated[bool, typer.Option(help="run the chain audit (needs the chains' RPC)")] = True,
+    reported_csv: Annotated[list[Path] | None, typer.Option(
+        "--reported-csv", help="more reported figures, the seed's CSV header (repeatable)")
+    ] = None,
 ) -> None:
     """Build the warehouse from the lake, audit it against the chains, run the dbt tests."""
     from depinrev.config import default_config_path
 
     res = build_with_progress(config or default_config_path(), lake, db,
-                              prices_csv=prices_csv, audit=audit)
+                              prices_csv=prices_csv, audit=audit, reported_csv=reported_csv)
     for p in res.problems():
         typer.echo(p, err=True)
     for r in res.restatements:
@@ -119,17 +132,39 @@ def close(
 def report(
     quarter: Annotated[str | None, typer.Option("--quarter")] = None,
     network: Annotated[str | None, typer.Option("--network")] = None,
-    fmt: FormatOpt = "table",
+    fmt: Annotated[str, typer.Option(
+        "--format", help="table, csv, json, markdown, or html (a page with charts: --out)")
+    ] = "table",
     db: DbOpt = Path("data/warehouse.duckdb"),
+    vs_reported: Annotated[bool, typer.Option(
+        "--vs-reported", help="reported figures beside the on-chain ones instead")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="html: the page to write (default data/reports/report.html)")] = None,
 ) -> None:
     """The audited quarterly table (closed figures where closed, with pending restatements)."""
     from warehouse.reports import open_warehouse
     from warehouse.reports import report as report_text
 
     q = _quarter(quarter) if quarter else None
-    fmt = _format(fmt)
+    fmt = _format(fmt, "html")
     with open_warehouse(db, read_only=True) as con:
-        typer.echo(report_text(con, q, network, fmt), nl=False)
+        if fmt == "html":
+            from warehouse.report_html import write_html_report
+
+            page, pngs = write_html_report(
+                con, out or db.parent / "reports" / "report.html", network)
+            typer.echo(f"wrote {page} and {len(pngs)} chart PNGs in {page.parent}")
+        elif vs_reported:
+            from warehouse.reported import vs_reported_rows
+            from warehouse.reports import render
+
+            rows = vs_reported_rows(con, network)
+            if fmt != "json":  # one line per row: why_they_differ lists its reasons by line
+                rows = [{k: v.replace("\n", "; ") if isinstance(v, str) else v
+                         for k, v in r.items()} for r in rows]
+            typer.echo(render(rows, fmt, "Reported vs on chain"), nl=False)
+        else:
+            typer.echo(report_text(con, q, network, fmt), nl=False)
 
 
 @app.command()

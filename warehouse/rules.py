@@ -121,6 +121,9 @@ create or replace table config.revenue_rules (
 create or replace table config.unobservable (
     network varchar not null, label varchar not null, reason varchar not null,
     primary key (network, label));
+create or replace table config.network_measures (
+    network varchar primary key, onchain_measure varchar not null, offchain varchar,
+    differences varchar not null, why_they_differ varchar not null);
 create or replace table config.source_tokens (
     network varchar not null, source varchar not null, chain_id bigint not null,
     token varchar not null, primary key (network, source, token));
@@ -137,6 +140,14 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             [name, net.display_name, net.devnet, net.description,
              ",".join(config.chains_of(name))],
         )
+    for name in sorted(config.networks):
+        m = config.networks[name].measure
+        if m is not None:
+            con.execute(
+                "insert into config.network_measures values (?, ?, ?, ?, ?)",
+                [name, m.onchain.value, m.offchain, ",".join(d.value for d in m.differences),
+                 m.why_they_differ()],
+            )
     for name in sorted(config.chains):
         ch = config.chains[name]
         con.execute(

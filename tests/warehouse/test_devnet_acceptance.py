@@ -96,7 +96,9 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
         lake = root / "lake"
         for name in sorted(config.networks):
             index_network(config, name, lake)
-        result = build_warehouse(config_path, lake, root / "wh.duckdb")
+        # the simulator's reported figures for its stand-ins (devnet/reported.py)
+        reported = Path(state.data_dir) / "reported_figures.csv"
+        result = build_warehouse(config_path, lake, root / "wh.duckdb", reported_csv=[reported])
         ledger = [json.loads(line) for line in Path(state.ledger_path).read_text().splitlines()
                   if line.strip()]
         yield Devnet(root, config_path, config, lake, root / "wh.duckdb", result, ledger)
@@ -267,6 +269,58 @@ def test_quarterly_mart_equals_the_ledger_in_tokens_and_usd(devnet: Devnet) -> N
     priced = {k[0] for k, r in by_key.items()
               if any(r[f"{label}_usd"] for label in LABELS)}
     assert priced == set(devnet.config.networks)
+
+
+def test_simulated_reported_figures_gaps_equal_the_ledgers(devnet: Devnet) -> None:
+    """The simulator's "reported" figures beside the chain: each gap is the reported value
+    minus the ledger's figure, and the known off-chain parts show as the gap's size."""
+    rows = _mart(devnet.db, "select * from marts.fct_reported_vs_onchain where simulated")
+    by = {(r["network"], r["period"], r["comparison"]): r for r in rows}
+    assert all(r["basis"] == "simulated" for r in rows) and len(rows) == 10
+    exp = expected_from_ledger(devnet.config, devnet.ledger)
+
+    def usd(network: str, quarters: list[str]) -> Decimal:
+        return sum((v for (n, q, _t, lbl), v in exp.usd.items()
+                    if n == network and q in quarters and lbl == "fees"), Decimal(0))
+
+    # Render: burns rounded to whole tokens; the gap is the rounding (under half a token)
+    for period, lo, hi in (("2025-01", "2025-01-01", "2025-02-01"),
+                           ("2025-09", "2025-09-01", "2025-10-01"),
+                           ("2025-01..2025-09", "2025-01-01", "2025-10-01")):
+        t0, t1 = (int(datetime.fromisoformat(d).replace(tzinfo=UTC).timestamp())
+                  for d in (lo, hi))
+        raw = sum(int(r["amount"]) for r in devnet.ledger if r["network"] == "render-devnet"
+                  and r["event"] == "burn" and t0 <= r["block_timestamp"] < t1)
+        burned = Decimal(raw).scaleb(-18)
+        row = by[("render-devnet", period, "same_period")]
+        assert row["reported_value"] == burned.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        assert abs(row["onchain_value"] - burned) < Decimal("1e-6")
+        assert abs(row["gap"]) <= Decimal("0.5") and row["onchain_audit_status"] == "pass"
+    # Aethir: the reported quarters add fiat contracts of 3.0M, 3.6M, 4.4M USD to the on-chain
+    # target; the gap is exactly reported - the ledger's fees in USD
+    for q, reported, offchain in (("2025Q1", 31_500_000, 3_000_000),
+                                  ("2025Q2", 36_300_000, 3_600_000),
+                                  ("2025Q3", 44_300_000, 4_400_000)):
+        row = by[("aethir-devnet", q, "same_period")]
+        assert row["reported_value"] == reported
+        assert row["onchain_value"] == usd("aethir-devnet", [q])
+        assert row["gap"] == reported - usd("aethir-devnet", [q])
+        assert abs(row["gap"] - offchain) < Decimal("0.2") * offchain  # the simulated noise
+        assert "settled off chain" in row["why_they_differ"]
+    year = by[("aethir-devnet", "2025", "same_period")]
+    assert year["gap"] == 164_400_000 - usd("aethir-devnet", ["2025Q1", "2025Q2", "2025Q3",
+                                                              "2025Q4"])
+    assert year["consistency"].endswith("the other 1 imply 52300000.0")  # Q4 47.1M + 5.2M
+    # io.net: an annualized fee figure as of 2026-01-20, against 2025Q4 x 4 and the four
+    # quarters of 2025: its fees are declared not observable on chain (only the buy-and-burn
+    # is), so both comparisons have no on-chain side, never a zero, and say why
+    for comparison in ("last_quarter_x4", "trailing_four_quarters"):
+        row = by[("ionet-devnet", "annualized as of 2026-01-20", comparison)]
+        assert row["onchain_value"] is None and row["gap"] is None
+        assert row["onchain_audit_status"] == "pass"
+        assert "fees is not observable on chain" in row["why_they_differ"]
+    akash = by[("akash-devnet", "2025Q3", "same_period")]
+    assert akash["gap"] == 850_000 - usd("akash-devnet", ["2025Q3"])
 
 
 def test_no_misleading_zero_quarters(devnet: Devnet) -> None:
