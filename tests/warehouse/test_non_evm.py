@@ -58,6 +58,21 @@ TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 USER = "G7Hf2J55BAkHtbbXPh94UTGRCQioKPpnb5oKQMBteXo"
 WALLET_ATA = "3KEmPDRc6WEvhomG8awhfv2k33HgeqfGJmE1dptFmzhR"
 USER_ATA = "BMnsyyG6S6zkaE3K5X3nbRMKdvBS5dT6HhcMozBVL7Ly"
+# RNP-023 Salad burn wallets: addresses not published, so these stand in (test-only sources
+# added by write_config, with the RNP's splits: Container Engine 60% burned / 5% Foundation /
+# 35% Salad, Gateway 35 / 5 / 60).
+def _pubkey(name: str) -> str:
+    """A base58 32-byte key made from a name (the test's own, never a real account)."""
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n, out = int.from_bytes(hashlib.sha256(name.encode()).digest(), "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        out = alphabet[r] + out
+    return out
+
+
+SALAD_CE, SALAD_GW = _pubkey("salad-container-engine"), _pubkey("salad-gateway")
+SALAD_CE_ATA, SALAD_GW_ATA = _pubkey("salad-ce-ata"), _pubkey("salad-gw-ata")
 SOL_T0 = 1_742_428_800  # 2025-03-20T00:00:00Z
 SOL_HEAD = 460_000
 SOL_CHUNK = 100_000
@@ -65,23 +80,34 @@ Q2_START, Q3_START = 1_743_465_600, 1_751_328_000  # 2025-04-01, 2025-07-01
 SOL_Q2_FIRST = (Q2_START - SOL_T0) // 20  # 51,840
 SOL_Q3_FIRST = (Q3_START - SOL_T0) // 20  # 444,960
 SOL_SKIPPED = {SOL_Q2_FIRST, 100_000, 199_999}
-# (signature, slot, amount, burned by the burn wallet, failed)
+# (signature, slot, amount, burner: "wallet" (RNP-019), "user", "ce" or "gw" (Salad), failed)
 SOL_BURNS = [
-    ("RenderWalletBurnQ1", 30_000, 95_000_000_000, True, False),
-    ("RenderWalletBurnQ2a", 100_001, 1_900_000_001, True, False),
-    ("RenderUserBurnQ2", 200_500, 5, False, False),
-    ("RenderWalletFailedQ2", 250_000, 999, True, True),
-    ("RenderWalletBurnQ2b", 300_000, 123_456_789_012, True, False),
-    ("RenderWalletBurnQ3", 450_000, 7_777, True, False),
+    ("RenderWalletBurnQ1", 30_000, 95_000_000_000, "wallet", False),
+    ("RenderWalletBurnQ2a", 100_001, 1_900_000_001, "wallet", False),
+    ("RenderUserBurnQ2", 200_500, 5, "user", False),
+    ("RenderWalletFailedQ2", 250_000, 999, "wallet", True),
+    ("RenderWalletBurnQ2b", 300_000, 123_456_789_012, "wallet", False),
+    ("SaladContainerBurnQ2", 310_000, 600_000_000_007, "ce", False),
+    ("SaladGatewayBurnQ2", 320_000, 350_000_000_011, "gw", False),
+    ("RenderWalletBurnQ3", 450_000, 7_777, "wallet", False),
 ]
+BURNERS = {"wallet": (BURN_WALLET, WALLET_ATA), "user": (USER, USER_ATA),
+           "ce": (SALAD_CE, SALAD_CE_ATA), "gw": (SALAD_GW, SALAD_GW_ATA)}
+# burner -> (source, shares of each burn as (fees, supply_side, protocol, holders) fractions
+# (numerator, denominator)), written from the RNPs, not read from the configuration
+RENDER_SHARES = {
+    "wallet": ("render-burns", ((100, 95), (0, 1), (5, 95), (1, 1))),
+    "ce": ("salad-container", ((100, 60), (35, 60), (5, 60), (1, 1))),
+    "gw": ("salad-gateway", ((100, 35), (60, 35), (5, 35), (1, 1))),
+}
 
 
 def sol_time(slot: int) -> int:
     return SOL_T0 + 20 * slot
 
 
-def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> dict[str, Any]:
-    owner, account = (BURN_WALLET, WALLET_ATA) if wallet else (USER, USER_ATA)
+def _burn_tx(sig: str, slot: int, amount: int, burner: str, failed: bool) -> dict[str, Any]:
+    owner, account = BURNERS[burner]
     burn = {
         "parsed": {
             "info": {
@@ -132,8 +158,8 @@ def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> di
 def make_cluster() -> SolanaCluster:
     cluster = SolanaCluster(head=SOL_HEAD, decimals={RENDER: 8, IO: 8}, block_time=sol_time)
     cluster.skipped = set(SOL_SKIPPED)
-    for sig, slot, amount, wallet, failed in SOL_BURNS:
-        tx = _burn_tx(sig, slot, amount, wallet, failed)
+    for sig, slot, amount, burner, failed in SOL_BURNS:
+        tx = _burn_tx(sig, slot, amount, burner, failed)
         entry = {
             "blockTime": sol_time(slot),
             "confirmationStatus": "finalized",
@@ -142,7 +168,8 @@ def make_cluster() -> SolanaCluster:
             "signature": sig,
             "slot": slot,
         }
-        for address in [RENDER, BURN_WALLET] if wallet else [RENDER]:
+        owner = BURNERS[burner][0]
+        for address in [RENDER] if burner == "user" else [RENDER, owner]:
             cluster.add(address, dict(entry), tx)
     return cluster
 
@@ -239,6 +266,15 @@ def write_config(path: Path) -> Path:
     render = doc["networks"]["render"]
     render["sources"] = [s for s in render["sources"] if s["chain"] in doc["chains"]]
     render["revenue_rules"] = [r for r in render["revenue_rules"] if r["source"] == "render-burns"]
+    # RNP-023's Salad wallets, as docs/readers.md shows them (addresses unpublished: test-only)
+    for name, wallet, burned in (("salad-container", SALAD_CE, 60), ("salad-gateway", SALAD_GW,
+                                                                      35)):
+        render["sources"].append({"name": name, "kind": "spl_burns", "chain": "solana",
+                                  "address": RENDER, "burn_owners": [wallet], "start_block": 0,
+                                  "token": "render"})
+        render["revenue_rules"].append({"source": name, "event": "burn", "labels": {
+            "fees": f"100/{burned}", "supply_side_revenue": f"{100 - burned - 5}/{burned}",
+            "protocol_revenue": f"5/{burned}", "holders_revenue": "1"}})
     for net in doc["networks"].values():
         for src in net["sources"]:
             src["start_block"] = 1 if src["chain"] == "akash" else 0
@@ -287,16 +323,18 @@ def _quarter(ts: int) -> str:
     return "2025Q1" if ts < Q2_START else "2025Q2" if ts < Q3_START else "2025Q3"
 
 
-def _render_expected() -> dict[str, tuple[int, int, int, int]]:
-    """quarter -> (fees, supply_side, holders, event count) under the mainnet render rule
-    (fees 100/95, supply_side 5/95, holders 1 of each burn, truncated per burn)."""
-    out: dict[str, tuple[int, int, int, int]] = {}
-    for _sig, slot, amount, wallet, failed in SOL_BURNS:
-        if not wallet or failed:
+def _render_expected() -> dict[str, tuple[int, int, int, int, int]]:
+    """quarter -> (fees, supply_side, protocol, holders, event count): each burn by a burn
+    wallet times its wallet's RNP shares (RENDER_SHARES), truncated per burn and label."""
+    out: dict[str, tuple[int, int, int, int, int]] = {}
+    for _sig, slot, amount, burner, failed in SOL_BURNS:
+        if burner not in RENDER_SHARES or failed:
             continue
         q = _quarter(sol_time(slot))
-        f, s, h, n = out.get(q, (0, 0, 0, 0))
-        out[q] = (f + amount * 100 // 95, s + amount * 5 // 95, h + amount, n + 1)
+        shares = RENDER_SHARES[burner][1]
+        got = [amount * n // d for n, d in shares]
+        prev = out.get(q, (0, 0, 0, 0, 0))
+        out[q] = (*(a + b for a, b in zip(prev[:4], got, strict=True)), prev[4] + 1)
     return out
 
 
@@ -318,6 +356,14 @@ def test_mainnet_rules_expand_for_every_source_kind():
     assert rows[("akash", "provider_payment", "supply_side_revenue")].dataset == "lease_payments"
     assert rows[("akash", "take_payment", "protocol_revenue")].dataset == "lease_payments"
     assert rows[("ionet", "burn", "holders_revenue")].dataset == "token_burns"
+    # RNP-019/021: the 5% is the operator's fee (protocol_revenue), nothing is supply side;
+    # io.net's burns are a use of revenue, never fees (NETWORKS.md)
+    render = {label: (r.share_numerator, r.share_denominator)
+              for (net, _, label), r in rows.items() if net == "render"}
+    assert render == {"fees": (20, 19), "protocol_revenue": (1, 19), "holders_revenue": (1, 1)}
+    assert {label for (net, _, label) in rows if net == "ionet"} == {"holders_revenue"}
+    # legacy RNDR transfers to 0x0 are migrations, not job payments: no such source
+    assert [s.name for s in config.networks["render"].sources] == ["render-burns"]
     assert source_tokens(config, "akash", "escrow") == ["act", "akash-usdc", "akt"]
     assert source_tokens(config, "render", "render-burns") == ["render"]
 
@@ -334,8 +380,12 @@ def test_quarterly_mart_lists_solana_and_cosmos_networks_with_exact_figures(worl
         from marts.fct_network_revenue_quarterly order by network, quarter, token""")
     got = {(r[0], r[1], r[2]): r[3:] for r in rows}
     want: dict[tuple[str, str, str], tuple[int, ...]] = {}
-    for q, (fees, supply, holders, n) in _render_expected().items():
-        want[("render", q, "render")] = (fees, supply, 0, holders, fees - supply, n)
+    for q, (fees, supply, protocol, holders, n) in _render_expected().items():
+        want[("render", q, "render")] = (fees, supply, protocol, holders, fees - supply, n)
+    # RNP-019/021: the 5% is the operator's fee, so Render's wallet burns alone make revenue =
+    # fees and no supply side; Salad's wallets pay Salad its share (RNP-023)
+    assert want[("render", "2025Q1", "render")][1] == 0
+    assert want[("render", "2025Q1", "render")][4] == want[("render", "2025Q1", "render")][0]
     for q, tokens in AKASH_EXPECTED.items():
         for token, (paid, take) in tokens.items():
             n = (paid > 0) + (take > 0)  # one payout or take event per coin
@@ -414,10 +464,12 @@ def test_audit_columns_by_slot_and_height(world: World):
         "incomplete", f"2025Q3 has not ended on the chain (head {COSMOS_HEAD}); first block 300")
     recon = _query(world.db, """
         select network, source, status, detail from audit.reconciliations
-        where quarter = '2025Q2' order by network""")
-    assert [r[:3] for r in recon] == [("akash", "escrow", "not_applicable"),
-                                      ("ionet", "io-burns", "not_applicable"),
-                                      ("render", "render-burns", "not_applicable")]
+        where quarter = '2025Q2' order by network, source""")
+    assert sorted(r[:3] for r in recon) == [("akash", "escrow", "not_applicable"),
+                                            ("ionet", "io-burns", "not_applicable"),
+                                            ("render", "render-burns", "not_applicable"),
+                                            ("render", "salad-container", "not_applicable"),
+                                            ("render", "salad-gateway", "not_applicable")]
     assert "tenant deposits" in recon[0][3] and "getTokenSupply" in recon[2][3]
 
 
