@@ -192,6 +192,12 @@ def _addr(name: str) -> str:
 
 
 P1, P2, TENANT = _addr("provider-1"), _addr("provider-2"), _addr("tenant")
+# authz deposit granters (Console's managed wallets): they fund TENANT's escrow account, so
+# unspent escrow goes back to them, neither tenant nor provider (NETWORKS.md, Akash refunds)
+GRANTER, GRANTER2, BOT, USER_AKT = (_addr("granter"), _addr("granter-2"), _addr("console-bot"),
+                                    _addr("bme-user"))
+BME = _addr("bme")  # module account of module "bme": sha256("bme")[:20], like escrow's
+BME_HEIGHT = 280  # the test chain's node v2.0.0 upgrade
 
 
 def _ev(type_: str, **attrs: str) -> dict[str, Any]:
@@ -230,6 +236,33 @@ def _results(height: int, txs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def make_node() -> CosmosNode:
+    # v0.24 MsgDepositDeployment: the owner signs, the funds come from the granter
+    deposit = {"code": 0, "events": [
+        _ev("message", action="/akash.deployment.v1beta3.MsgDepositDeployment", sender=TENANT),
+        *_transfer(GRANTER, ESCROW, "2000000uakt")]}
+    # MsgExec-wrapped MsgCreateDeployment by Console's signer, funded by another granter: the
+    # deployment event names the owner
+    exec_deposit = {"code": 0, "events": [
+        _ev("message", action="/cosmos.authz.v1beta1.MsgExec", sender=BOT),
+        _ev("akash.v1", module="deployment", action="deployment-created", owner=TENANT,
+            dseq="78"),
+        *_transfer(GRANTER2, ESCROW, "3000000uakt")]}
+    # a provider's bid deposit: the bid names TENANT as owner, but the provider pays
+    bid = {"code": 0, "events": [
+        _ev("message", action="/akash.market.v1beta4.MsgCreateBid", sender=P1),
+        _ev("akash.v1", module="market", action="bid-created", owner=TENANT, dseq="78",
+            gseq="1", oseq="1", provider=P1),
+        *_transfer(P1, ESCROW, "500000uakt")]}
+    # BME (node v2.0.0): a user burns AKT for ACT, a provider burns ACT for AKT
+    mint_act = {"code": 0, "events": [
+        _ev("message", action="/akash.bme.v1.MsgBurnMint", sender=USER_AKT),
+        *_transfer(USER_AKT, BME, "1000000uakt"), *_transfer(BME, USER_AKT, "400000uact")]}
+    burn_act = {"code": 0, "events": [
+        _ev("message", action="/akash.bme.v1.MsgBurnMint", sender=P1),
+        *_transfer(P1, BME, "90000uact"), *_transfer(BME, P1, "250000uakt")]}
+    # the deployment EndBlocker converting an escrow balance: AKT out, ACT back in
+    convert = {**_results(290, []), "end_block_events": [
+        *_transfer(ESCROW, BME, "700000uakt"), *_transfer(BME, ESCROW, "350000uact")]}
     close = {
         "code": 0,
         "events": [
@@ -240,13 +273,20 @@ def make_node() -> CosmosNode:
             *_transfer(ESCROW, P2, "500000uakt"),  # the bid deposit, returned as its bid closes
             _lease("bid-closed", P2),
             *_transfer(ESCROW, TENANT, "4000000uakt"),  # the unspent deposit, refunded
+            *_transfer(ESCROW, GRANTER, "1500000uakt"),  # to the granters who deposited
+            *_transfer(ESCROW, GRANTER2, "2500000uakt"),
         ],
     }
     failed = {"code": 5, "log": "insufficient funds",
               "events": _withdraw(P1, "999uakt", None)["events"]}
     results = {
         60: _results(60, [_withdraw(P1, f"950000uakt,2000000{USDC}", f"19388uakt,500000{USDC}")]),
+        100: _results(100, [deposit, exec_deposit]),
+        110: _results(110, [bid]),
         150: _results(150, [close]),
+        290: convert,
+        295: _results(295, [mint_act]),
+        296: _results(296, [burn_act]),
         200: _results(200, [_withdraw(P1, f"3000000uact,1234567{USDC}", f"61728{USDC}"), failed]),
         310: _results(310, [_withdraw(P2, "777uakt", None)]),
     }
@@ -278,6 +318,7 @@ def write_config(path: Path) -> Path:
     for net in doc["networks"].values():
         for src in net["sources"]:
             src["start_block"] = 1 if src["chain"] == "akash" else 0
+    doc["networks"]["akash"]["sources"][0]["bme_height"] = BME_HEIGHT
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -390,6 +431,13 @@ def test_quarterly_mart_lists_solana_and_cosmos_networks_with_exact_figures(worl
         for token, (paid, take) in tokens.items():
             n = (paid > 0) + (take > 0)  # one payout or take event per coin
             want[("akash", q, token)] = (paid + take, paid, take, 0, take, n)
+    # BME in 2025Q2 (from height 280): AKT in = 700,000 converted out of escrow + 1,000,000
+    # burned for ACT; out = 250,000 paid for burned ACT. The net burn is holders_revenue,
+    # booked out of the supply side, so fees stay the payments and revenue = take + net burn.
+    net_burn = 700_000 + 1_000_000 - 250_000
+    fees, supply, take, _, _, n = want[("akash", "2025Q2", "akt")]
+    want[("akash", "2025Q2", "akt")] = (fees, supply - net_burn, take, net_burn,
+                                        fees - supply + net_burn, n + 3)
     # io.net has no burns: only its complete quarter shows, as an audited zero
     want[("ionet", "2025Q2", "io")] = (0, 0, 0, 0, 0, 0)
     assert got == want
@@ -401,12 +449,28 @@ def test_quarterly_mart_lists_solana_and_cosmos_networks_with_exact_figures(worl
     # tenant refunds, returned deposits and the failed withdrawal are not revenue
     events = _query(world.db, "select distinct event from marts.fct_revenue_events "
                               "where network = 'akash' order by 1")
-    assert events == [("provider_payment",), ("take_payment",)]
+    assert events == [("akt_burned",), ("akt_reminted",), ("provider_payment",),
+                      ("take_payment",)]
     lake_events = _query(world.db, "select event, token, amount_str from raw.lease_payments "
                                    "where event in ('tenant_refund', 'deposit_returned') "
                                    "order by 1")
     assert lake_events == [("deposit_returned", "akt", "500000"),
                            ("tenant_refund", "akt", "4000000")]
+    # refunds to the granters who deposited (one plain, one MsgExec-wrapped) and the
+    # conversion to the BME module are neither payments nor revenue
+    other = _query(world.db, "select event, provider, tenant, amount_str from raw.lease_payments"
+                   " where event in ('depositor_refund', 'bme_conversion') order by amount")
+    assert other == [("bme_conversion", None, None, "700000"),
+                     ("depositor_refund", None, GRANTER, "1500000"),
+                     ("depositor_refund", None, GRANTER2, "2500000")]
+    deposits = _query(world.db, "select block_number, owner, depositor, amount_str "
+                                "from raw.escrow_deposits order by 1, 4")
+    assert deposits == [(100, TENANT, GRANTER, "2000000"), (100, TENANT, GRANTER2, "3000000"),
+                        (110, P1, P1, "500000")]
+    flows = _query(world.db, "select block_number, event, amount_str from raw.bme_flows "
+                             "order by 1")
+    assert flows == [(290, "akt_burned", "700000"), (295, "akt_burned", "1000000"),
+                     (296, "akt_reminted", "250000")]
 
 
 def test_audit_columns_by_slot_and_height(world: World):
@@ -539,3 +603,23 @@ def test_dagster_day_partition_of_a_solana_network(servers, tmp_path: Path):
     assert [(c.start, c.end) for c in cp.chunks] == [(0, 99_999)]
     burns = read_dataset(Lake(tmp_path / "lake"), "token_burns", "render").to_pylist()
     assert [(b["block_number"], b["amount_str"]) for b in burns] == [(30_000, "95000000000")]
+
+
+def test_a_later_range_classifies_refunds_from_the_lakes_depositors(world: World, servers,
+                                                                   tmp_path: Path):
+    """The granters' deposits (height 100) are in the lake's escrow_deposits: a run indexing
+    only the range of the refunds (150 on) reads them there, never re-reading heights 1-149,
+    and its lease_payments are the same rows as the single run's."""
+    lake = Lake(tmp_path / "lake")
+    index_network(world.config, "akash", lake, to_block=149)
+    index_network(world.config, "akash", lake)
+    got = read_dataset(lake, "lease_payments", "akash").to_pylist()
+    want = read_dataset(Lake(world.lake), "lease_payments", "akash").to_pylist()
+    assert got == want
+    assert {r["tenant"] for r in got if r["event"] == "depositor_refund"} == {GRANTER, GRANTER2}
+    # without the earlier range in the lake, the refund's depositors are unknown: the rule
+    # needs the deposits, so the same refunds would be read as payments to providers
+    alone = Lake(tmp_path / "alone")
+    index_network(world.config, "akash", alone, from_block=150)
+    rows = read_dataset(alone, "lease_payments", "akash").to_pylist()
+    assert not [r for r in rows if r["event"] == "depositor_refund"]
