@@ -184,6 +184,11 @@ class TokenConfig(_Strict):
     mint: str | None = Field(default=None, description="Solana SPL mint (base58)")
     denom: str | None = Field(default=None, description="Cosmos bank denom, e.g. uakt")
     stablecoin: bool = Field(default=False, description="priced at 1 USD")
+    usd_peg_from_block: int | None = Field(
+        default=None, ge=0,
+        description="priced at 1 USD from this block of the token's chain on (a peg its chain "
+        "keeps, e.g. Akash ACT from node v2.0.0); price_source 'peg'",
+    )
     coingecko_id: str | None = None
 
     @field_validator("address")
@@ -208,6 +213,10 @@ class TokenConfig(_Strict):
         given = [k for k in ("address", "mint", "denom") if getattr(self, k) is not None]
         if len(given) > 1:
             raise ValueError(f"a token has one of address, mint or denom; got {given}")
+        if self.usd_peg_from_block is not None and self.stablecoin:
+            raise ValueError("a token is a stablecoin or pegged from a block, not both")
+        if self.usd_peg_from_block is not None and self.chain is None:
+            raise ValueError("usd_peg_from_block needs the token's chain (whose block it is)")
         return self
 
 

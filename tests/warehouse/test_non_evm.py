@@ -198,6 +198,7 @@ GRANTER, GRANTER2, BOT, USER_AKT = (_addr("granter"), _addr("granter-2"), _addr(
                                     _addr("bme-user"))
 BME = _addr("bme")  # module account of module "bme": sha256("bme")[:20], like escrow's
 BME_HEIGHT = 280  # the test chain's node v2.0.0 upgrade
+ACT_PEG_HEIGHT = 150  # a chunk boundary: height 150 is 2025-04-17 (in the lake's blocks)
 
 
 def _ev(type_: str, **attrs: str) -> dict[str, Any]:
@@ -319,6 +320,8 @@ def write_config(path: Path) -> Path:
         for src in net["sources"]:
             src["start_block"] = 1 if src["chain"] == "akash" else 0
     doc["networks"]["akash"]["sources"][0]["bme_height"] = BME_HEIGHT
+    # ACT pegged from height 150 (this test chain's first ACT payout is at 200)
+    doc["tokens"]["act"]["usd_peg_from_block"] = ACT_PEG_HEIGHT
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -623,3 +626,26 @@ def test_a_later_range_classifies_refunds_from_the_lakes_depositors(world: World
     index_network(world.config, "akash", alone, from_block=150)
     rows = read_dataset(alone, "lease_payments", "akash").to_pylist()
     assert not [r for r in rows if r["event"] == "depositor_refund"]
+
+
+def test_act_is_pegged_at_one_usd_from_its_peg_height(world: World):
+    """ACT rows are priced 1 USD by the peg (never unpriced) from the day of the peg height;
+    fct_token_prices says the price's origin; days before it have no ACT price."""
+    peg_day = "2025-04-17"  # height 150 = 2025-02-01 + 150 x 12 h
+    rows = _query(world.db, """
+        select cast(price_date as varchar), price_usd, price_source, price_origin
+        from marts.fct_token_prices where token = 'act' and price_date
+            between date '2025-04-16' and date '2025-04-18' order by 1""")
+    assert rows == [("2025-04-16", None, "missing", None), (peg_day, 1, "peg", "peg"),
+                    ("2025-04-18", 1, "peg", "peg")]
+    events = _query(world.db, """
+        select price_usd, price_source, count(*) from marts.fct_revenue_events
+        where token = 'act' group by all""")
+    assert events == [(1, "peg", 2)]  # the 3,000,000 uact payout: fees and supply side
+    (q,) = _query(world.db, """select fees_usd, unpriced_row_count from
+        marts.fct_network_revenue_quarterly where network = 'akash' and token = 'act'
+        and quarter = '2025Q2'""")
+    assert q == (3, 0)
+    origins = dict(_query(world.db, """select token, price_origin from marts.fct_token_prices
+        where price_date = date '2025-05-12'"""))
+    assert origins["akash-usdc"] == "peg"  # a stablecoin: 1 USD by declaration
