@@ -239,6 +239,38 @@ def bme_rows(
     return rows
 
 
+# Events that make rows without moving the accounts' coins: a lease created or closed (legacy
+# `akash.v1` action attribute before node v1.0.0, typed events from v1.0.0).
+MARKER_QUERIES = (
+    "akash.v1.action='lease-created'",
+    "akash.v1.action='lease-closed'",
+    "akash.market.v1.EventLeaseCreated.id EXISTS",
+    "akash.market.v1.EventLeaseClosed.id EXISTS",
+)
+
+
+def search_queries(sources: list[SourceConfig]) -> list[str]:
+    """CometBFT queries whose matches are every height that can give a row: transfers out of
+    and into the escrow account, into and out of the BME account, and lease markers."""
+    out: list[str] = []
+    for src in sources:
+        for account in (src.address, src.bme_account):
+            if account:
+                out += [f"transfer.sender='{account}'", f"transfer.recipient='{account}'"]
+    return sorted(set(out)) + list(MARKER_QUERIES)
+
+
+def active_heights(rpc: TendermintRpc, sources: list[SourceConfig], lo: int, hi: int
+                   ) -> set[int]:
+    """Search, then read: the heights in [lo, hi] that can hold a row, from tx_search
+    (transactions) and block_search (begin/end/finalize-block events)."""
+    heights: set[int] = set()
+    for query in search_queries(sources):
+        for method in ("tx_search", "block_search"):
+            heights |= rpc.search_heights(method, query, lo, hi)
+    return heights
+
+
 def _modules(src: SourceConfig) -> frozenset[str]:
     return frozenset(a for a in (src.bme_account, src.distribution_account) if a)
 
@@ -254,7 +286,15 @@ def _index_chunk(
     end: int,
     stats: _Stats,
     depositors: Depositors,
+    active: set[int] | None = None,
 ) -> ChunkOutput:
+    """One chunk: every height (active None), or, after a search, only the active heights
+    and the chunk's two boundary heights (same rows, same files: the other heights hold
+    nothing the reader keeps)."""
+    if active is None:
+        heights: list[int] = list(range(start, end + 1))
+    else:
+        heights = sorted({start, end} | {h for h in active if start <= h <= end})
 
     def read(height: int) -> tuple[dict[str, Any], BlockEvents]:
         return rpc.block(height), decode_block_results(rpc.block_results(height))
@@ -268,7 +308,7 @@ def _index_chunk(
     # is classified (a refund at h needs the deposits at or below h), so the blocks with
     # Akash activity are kept and classified in height order after the reads.
     kept: list[tuple[int, dict[str, Any], Header, BlockEvents]] = []
-    for block, be in run_bounded(read, range(start, end + 1), chain.concurrency):
+    for block, be in run_bounded(read, heights, chain.concurrency):
         header = header_of(block)
         if header.number != be.height:
             raise RpcError("block_results", None, f"asked height {header.number}, got {be.height}")
@@ -356,6 +396,8 @@ class CosmosSession:
         self.rpc, status = connect(chain_name, chain)
         self._head = cosmos_chain.latest_height(status)
         self.earliest = cosmos_chain.earliest_height(status)
+        self.tx_index = cosmos_chain.tx_index_on(status)
+        self.active: set[int] | None = None  # heights to read after a search; None: all
         self.stats = _Stats()
 
     def head(self) -> int:
@@ -371,11 +413,23 @@ class CosmosSession:
                 f"(pruned), but height {todo[0][0]} is asked for; use an archive RPC or a "
                 "later start_block"
             )
+        lo, hi = todo[0][0], todo[-1][1]
+        if self.tx_index:
+            self.active = active_heights(self.rpc, self.sources, lo, hi)
+            log.info("%s/%s: search, then read: %d heights of %d-%d hold escrow activity",
+                     self.network, self.chain_name, len(self.active), lo, hi)
+        else:
+            log.warning(
+                "%s/%s: the node at %s has no transaction index (/status tx_index \"off\"): "
+                "reading every height of %d-%d (%d heights); a node with tx_index \"on\" "
+                "reads only the heights with escrow activity",
+                self.network, self.chain_name, self.rpc.host, lo, hi, hi - lo + 1,
+            )
 
     def index_chunk(self, start: int, end: int) -> ChunkOutput:
         return _index_chunk(
             self.rpc, self.config, self.denoms, self.network, self.chain, self.sources, start,
-            end, self.stats, self.depositors,
+            end, self.stats, self.depositors, self.active,
         )
 
     def load_history(self, lake: Lake) -> None:
