@@ -323,6 +323,32 @@ def backfill(
         raise typer.Exit(1) from exc
 
 
+@app.command()
+def doctor(
+    network: Annotated[str, typer.Option("--network", help="network to probe")],
+    quarter: Annotated[str | None, typer.Option("--quarter", help="plan this quarter, e.g. "
+                                                "2025Q1 (default: start_block to head)")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Probe each chain of a network and print the backfill plan: strategy and requests."""
+    from chains.transport import ChainAccessError
+    from depinrev.quarters import Quarter
+    from indexers.doctor import DoctorRefusal
+    from indexers.doctor import doctor as run_doctor
+
+    cfg = _load(config)
+    if network not in cfg.networks:
+        _unknown(cfg, network)
+    try:
+        plans = run_doctor(cfg, network, Quarter.parse(quarter) if quarter else None)
+    except (DoctorRefusal, ChainAccessError, ConfigError, ValueError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    for plan in plans:
+        for line in plan.lines():
+            console.print(line, highlight=False, markup=False)
+
+
 def _mount() -> None:
     from devnet.commands import app as devnet_app
     from warehouse.commands import app as warehouse_app

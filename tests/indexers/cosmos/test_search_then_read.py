@@ -131,3 +131,37 @@ def test_search_then_read_gives_the_same_lake_as_reading_every_height(
     queries = 2 + 4
     assert searched["tx_search"] + searched["block_search"] <= 2 * queries + len(ACTIVE) // 100
     assert searched["block"] + searched["block_results"] <= 3 * len(ACTIVE) + 2 * 2 * len(bounds)
+
+
+def test_doctor_plans_the_search_within_a_quarter_of_the_runs_requests(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from depinrev.cli import app
+    from indexers.doctor import doctor
+
+    node = _node(True)
+    with JsonRpcServer(node) as server:
+        monkeypatch.setenv(ENV, server.url)
+        (plan,) = doctor(_config(), "akash")
+        assert plan.strategy.startswith("search, then read") and (plan.lo, plan.hi) == (1, HEIGHTS)
+        server.calls.clear()
+        index_network(_config(), "akash", Lake(tmp_path / "lake"))
+        made = sum(n for m, n in server.calls.items() if m != "status")
+        assert abs(plan.requests - made) <= 0.25 * made
+        # the command prints the plan; a pruned node is refused for a range it lacks
+        path = tmp_path / "networks.yaml"
+        path.write_text(_config().model_dump_json())
+        out = CliRunner().invoke(app, ["doctor", "--network", "akash", "--config", str(path)])
+        assert out.exit_code == 0, out.output
+        assert "search, then read (tx_index on)" in " ".join(out.output.split())
+        node.earliest = 7_000
+        out = CliRunner().invoke(app, ["doctor", "--network", "akash", "--config", str(path)])
+        assert out.exit_code == 1
+        assert "keeps blocks from 7000 only (pruned), but the range starts at 1" in " ".join(
+            out.output.split())
+    node = _node(False)
+    with JsonRpcServer(node) as server:
+        monkeypatch.setenv(ENV, server.url)
+        (plan,) = doctor(_config(), "akash")
+        assert plan.strategy.startswith("every height (tx_index off")
+        assert plan.requests == 2 * HEIGHTS

@@ -125,3 +125,25 @@ def test_the_seek_bounds_are_the_blocks_around_the_range_past_skipped_slots(monk
             assert seek_bounds(client, RANGE_LO, RANGE_HI)[1] is None
         finally:
             client.close()
+
+
+def test_doctor_plans_the_seek_within_a_quarter_of_the_runs_requests(tmp_path, monkeypatch):
+    """The doctor's estimate for the whole history (slots 0-40,000, 800 signatures) is within
+    25% of the requests the run then makes; for 2020Q3 (slot 0 is 2020-09-13, inside it), a
+    node whose first available slot is 15,000 is refused: the quarter begins before that."""
+    from depinrev.quarters import Quarter
+    from indexers.doctor import DoctorRefusal, doctor
+
+    cluster = _cluster(40_000)
+    with JsonRpcServer(cluster) as server:
+        monkeypatch.setenv(ENV, server.url)
+        (plan,) = doctor(_config(), "render")
+        assert plan.strategy.startswith("seek, then page")
+        server.calls.clear()
+        index_network(_config(), "render", Lake(tmp_path / "lake"))
+        made = sum(n for m, n in server.calls.items() if m != "getGenesisHash")
+        assert abs(plan.requests - made) <= 0.25 * made
+        cluster.first_available = 15_000
+        quarter = Quarter.of_timestamp(1_600_000_000)  # 2020Q3: slot 0 is inside it
+        with pytest.raises(DoctorRefusal, match="keeps blocks from 15000 only"):
+            doctor(_config(), "render", quarter)
