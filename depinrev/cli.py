@@ -328,6 +328,9 @@ def doctor(
     network: Annotated[str, typer.Option("--network", help="network to probe")],
     quarter: Annotated[str | None, typer.Option("--quarter", help="plan this quarter, e.g. "
                                                 "2025Q1 (default: start_block to head)")] = None,
+    first_event: Annotated[str | None, typer.Option(
+        "--first-event", help="an EVM source: find its first log by bisecting eth_getLogs "
+        "(for its start_block)")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Probe each chain of a network and print the backfill plan: strategy and requests."""
@@ -335,11 +338,19 @@ def doctor(
     from depinrev.quarters import Quarter
     from indexers.doctor import DoctorRefusal
     from indexers.doctor import doctor as run_doctor
+    from indexers.doctor import first_event as find_first_event
 
     cfg = _load(config)
     if network not in cfg.networks:
         _unknown(cfg, network)
     try:
+        if first_event is not None:
+            block = find_first_event(cfg, network, first_event)
+            console.print(f"{network}/{first_event}: first event at block {block}"
+                          if block is not None else
+                          f"{network}/{first_event}: no event from its start_block on",
+                          highlight=False, markup=False)
+            return
         plans = run_doctor(cfg, network, Quarter.parse(quarter) if quarter else None)
     except (DoctorRefusal, ChainAccessError, ConfigError, ValueError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")

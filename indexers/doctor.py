@@ -217,29 +217,47 @@ def plan_evm(config: Config, network: str, name: str, chain: ChainConfig,
 
 def first_event_block(client: JsonRpcClient, address: str, lo: int, hi: int,
                       window: int) -> int | None:
-    """The first block in [lo, hi] with a log of `address`, by bisecting eth_getLogs: find
-    the first window of `window` blocks holding a log (binary search on "a log in [lo, b]"),
-    then the block inside it. None if there is none."""
+    """The first block in [lo, hi] with a log of `address` (e.g. AethirCore's first event,
+    for its start_block): eth_getLogs over windows of `window` blocks (the node's range
+    limit) from `lo` until one holds a log, then bisection inside that window. Requests: the
+    windows before the first event, plus log2(window). None if there is no log."""
 
-    def any_log(a: int, b: int) -> bool:
-        for s in range(a, b + 1, window):
-            logs = client.call("eth_getLogs", [{"fromBlock": hex(s),
-                                                "toBlock": hex(min(b, s + window - 1)),
-                                                "address": address}], expect=list)
-            if logs:
-                return True
-        return False
+    def has_log(a: int, b: int) -> bool:
+        logs = client.call("eth_getLogs", [{"fromBlock": hex(a), "toBlock": hex(b),
+                                            "address": address}], expect=list)
+        return bool(logs)
 
-    if not any_log(lo, hi):
-        return None
-    a, b = lo, hi
-    while a < b:
-        mid = (a + b) // 2
-        if any_log(a, mid):
-            b = mid
-        else:
-            a = mid + 1
-    return a
+    for s in range(lo, hi + 1, window):
+        a, b = s, min(hi, s + window - 1)
+        if not has_log(a, b):
+            continue
+        while a < b:
+            mid = (a + b) // 2
+            if has_log(a, mid):
+                b = mid
+            else:
+                a = mid + 1
+        return a
+    return None
+
+
+def first_event(config: Config, network: str, source: str) -> int | None:
+    """The first block holding a log of an EVM source, from its start_block to the final
+    block, in windows of its chain's max_blocks_per_request."""
+    src = next((s for s in config.network(network).sources if s.name == source), None)
+    if src is None:
+        raise DoctorRefusal(f"network {network} has no source {source!r}")
+    chain = config.any_chain(src.chain)
+    if not isinstance(chain, ChainConfig):
+        raise DoctorRefusal(f"source {source} is on a {chain.kind} chain: --first-event "
+                            "bisects eth_getLogs of EVM sources")
+    client = evm_chain.connect(src.chain, chain)
+    try:
+        final = final_block(evm_chain.head(client), chain.finality_depth)
+        return first_event_block(client, src.address, src.start_block, final,
+                                 chain.max_blocks_per_request)
+    finally:
+        client.close()
 
 
 def doctor(config: Config, network: str, quarter: Quarter | None = None) -> list[ChainPlan]:
