@@ -47,6 +47,7 @@ class CosmosNode:
     ) -> None:
         self.time_of = time_of
         self.tx_index = tx_index
+        self._hits: dict[tuple[str, bool], list[int | tuple[int, int]]] = {}
         self.network = network
         self.results = results
         self.head = head
@@ -107,6 +108,21 @@ class CosmosNode:
             raise RpcFault(-32603, "transaction indexing is disabled")
         conds, lo, hi = _parse(query, "block.height" if block else "tx.height")
         lo, hi = max(lo, self.earliest), min(hi, self.head)
+        # the same query's pages are answered from one scan (the chain is fixed here)
+        ckey = (repr((conds, lo, hi)), block)
+        if ckey not in self._hits:
+            self._hits[ckey] = self._scan(conds, lo, hi, block)
+        hits = list(self._hits[ckey])
+        if order_by == "desc":
+            hits.reverse()
+        n, size = int(page), min(int(per_page), 100)
+        if n < 1 or (hits and (n - 1) * size >= len(hits)):
+            raise RpcFault(-32603, f"page should be within [1, {max(1, -(-len(hits) // size))}]"
+                                   f" range, given {n}")
+        return hits[(n - 1) * size : n * size], len(hits)
+
+    def _scan(self, conds: list[tuple[str, str, str | None]], lo: int, hi: int, block: bool
+              ) -> list[int | tuple[int, int]]:
         hits: list[int | tuple[int, int]] = []
         for h in sorted(self.results):
             if not lo <= h <= hi:
@@ -123,13 +139,7 @@ class CosmosNode:
                     # newer versions; here they are kept, a superset the reader must cope with)
                     if _matches(tx.get("events") or [], conds):
                         hits.append((h, i))
-        if order_by == "desc":
-            hits.reverse()
-        n, size = int(page), min(int(per_page), 100)
-        if n < 1 or (hits and (n - 1) * size >= len(hits)):
-            raise RpcFault(-32603, f"page should be within [1, {max(1, -(-len(hits) // size))}]"
-                                   f" range, given {n}")
-        return hits[(n - 1) * size : n * size], len(hits)
+        return hits
 
     def rpc_tx_search(self, query: str, prove: bool = False, page: str = "1",
                       per_page: str = "30", order_by: str = "asc") -> dict[str, Any]:

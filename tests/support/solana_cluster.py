@@ -61,6 +61,8 @@ class SolanaCluster:
         self._slot_sigs: dict[int, list[str]] = {}
         # slots whose block signatures were served: their votes may come back as before/until
         self.vote_lookups: set[int] = set()
+        self._sorted: set[str] = set()  # addresses whose history is in listing order
+        self._asc_keys: dict[str, list[tuple[int, int]]] = {}  # (-slot, -position) ascending
 
     @staticmethod
     def vote_signature(slot: int, last: bool = False) -> str:
@@ -94,7 +96,8 @@ class SolanaCluster:
             self._pos[name] = (slot, -len(self._pos))
             self._slot_sigs.setdefault(slot, []).append(name)
         self.history.setdefault(address, []).append(sig)
-        self.history[address].sort(key=lambda s: (-s["slot"], -self._pos[s["signature"]][1]))
+        self._sorted.discard(address)
+        self._asc_keys.pop(address, None)
         if tx is not None:
             self.txs[sig["signature"]] = tx
 
@@ -112,17 +115,25 @@ class SolanaCluster:
             "value": {"amount": "1", "decimals": d, "uiAmount": None, "uiAmountString": "0"},
         }
 
-    def rpc_getSignaturesForAddress(self, address: str, opts: dict[str, Any]) -> Any:
+    def _listing(self, address: str) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
         sigs = self.history.get(address, [])
+        if address not in self._sorted:
+            sigs.sort(key=lambda s: (-s["slot"], -self._pos[s["signature"]][1]))
+            self._sorted.add(address)
+            self._asc_keys[address] = [
+                (-s["slot"], -self._pos[s["signature"]][1]) for s in sigs]
+        return sigs, self._asc_keys.get(address, [])
+
+    def rpc_getSignaturesForAddress(self, address: str, opts: dict[str, Any]) -> Any:
+        sigs, keys = self._listing(address)  # newest first; keys ascending
         limit = min(int(opts.get("limit", 1000)), 1000)
-        keys = [self._pos[s["signature"]] for s in sigs]  # descending
         lo, hi = 0, len(sigs)
         if opts.get("before"):
             b = self._key(opts["before"])
-            lo = bisect.bisect_left([(-k[0], -k[1]) for k in keys], (-b[0], -b[1] + 1))
+            lo = bisect.bisect_left(keys, (-b[0], -b[1] + 1))
         if opts.get("until"):
             u = self._key(opts["until"])
-            hi = bisect.bisect_left([(-k[0], -k[1]) for k in keys], (-u[0], -u[1]))
+            hi = bisect.bisect_left(keys, (-u[0], -u[1]))
         return sigs[lo : min(hi, lo + limit)]
 
     def rpc_getTransaction(self, sig: str, opts: dict[str, Any]) -> Any:
