@@ -190,11 +190,12 @@ CATALOGUE: dict[SourceKind, SourceKindSpec] = {
             Reconciliation.none,
             not_reconciled_reason=(
                 "not reconciled: the lake keeps the escrow account's outflows (provider and "
-                "take payments, refunds, returned deposits) but not the tenant deposits flowing "
-                "into it, so its bank balance change (readable at a height only from an archive "
-                "node, abci_query /cosmos.bank.v1beta1.Query/Balance) cannot be compared with "
-                "the lake; the payments are checked by coverage (every height of the quarter "
-                "indexed, boundary hashes equal to the chain's) only"
+                "take payments, refunds, returned deposits) and the tenant deposits flowing "
+                "into it only in the denoms the configuration maps (and not the BME module's "
+                "conversions back into it), and its bank balance at a height is readable only "
+                "from an archive node (abci_query /cosmos.bank.v1beta1.Query/Balance), which "
+                "the audit does not read; the payments are checked by coverage (every height "
+                "of the quarter indexed, boundary hashes equal to the chain's) only"
             ),
         ),
     )
