@@ -131,10 +131,18 @@ def plan_cosmos(config: Config, network: str, name: str, chain: CosmosChainConfi
             notes.append("a node with tx_index \"on\" reads only the heights with escrow "
                          "activity")
         seconds = requests * lat / max(1, chain.concurrency)
+        notes += _rate_note(rpc.client)
         return ChainPlan(name, "cosmos", f"chain {chain.chain_name}", head, lowest, lo, hi,
                          strategy, requests, seconds, notes)
     finally:
         rpc.close()
+
+
+def _rate_note(client: JsonRpcClient) -> list[str]:
+    """What the probes saw of rate limiting (retries after 429 / Retry-After)."""
+    retries = int(client.stats.get("retries", 0)) if isinstance(client.stats, dict) else 0
+    return [f"rate limiting seen: {retries} retried requests during the probes"] if retries \
+        else ["rate limiting seen: none during the probes"]
 
 
 def _calls(client: JsonRpcClient) -> int:
@@ -172,6 +180,7 @@ def plan_solana(config: Config, network: str, name: str, chain: SolanaChainConfi
                     f"({candidates} to fetch)")
         notes = [] if seek[0] else ["no block after the range yet: the listing starts at the "
                                     "newest signature"]
+        notes += _rate_note(client)
         return ChainPlan(name, "solana", f"genesis {chain.genesis_hash or '(not checked)'}",
                          head, lowest, lo, hi, strategy, requests,
                          requests * lat / max(1, chain.concurrency), notes)
@@ -205,6 +214,7 @@ def plan_evm(config: Config, network: str, name: str, chain: ChainConfig,
         except (RangeTooLarge, RpcError) as exc:
             notes.append(f"eth_getLogs over {span} blocks refused ({exc}): lower "
                          "max_blocks_per_request")
+        notes += _rate_note(client)
         windows = math.ceil((hi - lo + 1) / chain.max_blocks_per_request)
         chunks = _chunks(lo, hi, chain.chunk_size)
         requests = windows * len(sources) + 2 * len(chunks)
