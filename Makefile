@@ -47,6 +47,7 @@ lint: bootstrap
 ## the indexer, warehouse build and query, memory runs; writes docs/benchmarks.md
 bench: bootstrap
 	$(UV) run python bench/run.py
+	$(UV) run python bench/real_networks.py
 
 ## contracts: recompile contracts/src/*.sol with solcjs into contracts/build/
 contracts: $(ANVIL)

@@ -102,6 +102,53 @@ class TendermintRpc:
     def block_results(self, height: int) -> dict[str, Any]:
         return self._height_call("block_results", height, lambda r: _check_results(r, height))
 
+    def search_heights(self, method: str, query: str, lo: int, hi: int) -> set[int]:
+        """The heights in [lo, hi] holding a match of `query`: `tx_search` (transactions'
+        events) or `block_search` (begin/end/finalize-block events), every page of
+        SEARCH_PAGE (CometBFT's maximum per_page), ordered ascending. Each answer is checked:
+        its heights inside the range, its count consistent across pages."""
+        assert method in ("tx_search", "block_search")
+        field = "tx.height" if method == "tx_search" else "block.height"
+        q = f"{query} AND {field} >= {lo} AND {field} <= {hi}"
+        items_key = "txs" if method == "tx_search" else "blocks"
+        heights: set[int] = set()
+        seen, page = 0, 1
+        while True:
+            # positional params: tx_search(query, prove, page, per_page, order_by),
+            # block_search(query, page, per_page, order_by)
+            params: list[Any] = [q, False, str(page), str(SEARCH_PAGE), "asc"]
+            if method == "block_search":
+                params = [q, str(page), str(SEARCH_PAGE), "asc"]
+
+            def check(raw: Any) -> None:
+                if not isinstance(raw.get(items_key), list) or "total_count" not in raw:
+                    raise BadResponse(f"{method}: answer lacks {items_key} or total_count")
+
+            raw = self.client.call(method, params, expect=dict, check=check,
+                                   where=f"heights {lo}-{hi}")
+            items = raw[items_key]
+            for item in items:
+                h = int(item["height"] if method == "tx_search"
+                        else item["block"]["header"]["height"])
+                if not lo <= h <= hi:
+                    raise BadResponse(f"{method}: height {h} outside the range {lo}-{hi} asked")
+                heights.add(h)
+            seen += len(items)
+            total = int(raw["total_count"])
+            if not items or seen >= total:
+                return heights
+            page += 1
+
+
+SEARCH_PAGE = 100  # CometBFT's maximum per_page for tx_search / block_search
+
+
+def tx_index_on(status: dict[str, Any]) -> bool:
+    """Whether the node indexes transactions (/status node_info.other.tx_index "on");
+    block_search and tx_search need it."""
+    other = (status.get("node_info") or {}).get("other") or {}
+    return other.get("tx_index") == "on"
+
 
 def _lowest_in(message: str) -> int | None:
     """The lowest height named in CometBFT's 'height N is not available, lowest height is M'."""

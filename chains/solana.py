@@ -157,6 +157,79 @@ def produced_bounds(client: JsonRpcClient, start: int, end: int) -> tuple[int, i
         span *= 2  # a long run of skipped slots: look further back
 
 
+SIGNATURES_OPTS = {
+    "encoding": "json",
+    "transactionDetails": "signatures",
+    "rewards": False,
+    "maxSupportedTransactionVersion": 0,
+    **FINALIZED,
+}
+
+
+def block_signatures(client: JsonRpcClient, slot: int) -> list[str] | None:
+    """The signatures of slot `slot`'s block in block order (getBlock, transactionDetails
+    "signatures"); None if the slot has no block (skipped) or the node no longer keeps it."""
+
+    def check(raw: Any) -> None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("signatures"), list) or not all(
+            isinstance(s, str) for s in raw["signatures"]
+        ):
+            raise BadResponse(f"getBlock {slot}: answer lacks its signatures")
+
+    try:
+        raw = client.call("getBlock", [slot, SIGNATURES_OPTS], expect=dict, check=check,
+                          where=f"slot {slot}")
+    except RpcError as exc:
+        if exc.code in NO_BLOCK_CODES or pruned_error(exc, slot) is not None:
+            return None
+        raise
+    return list(raw["signatures"])
+
+
+# Produced blocks tried on each side of a range for a signature to seek with.
+SEEK_TRIES = 4
+
+
+def seek_bounds(client: JsonRpcClient, lo: int, hi: int) -> tuple[str | None, str | None]:
+    """(`before`, `until`) signatures that bound getSignaturesForAddress to slots [lo, hi].
+
+    `before` and `until` may be any signature in the ledger (Agave
+    Blockstore::get_confirmed_signatures_for_address2 looks up its slot): the first signature
+    of the first produced block after `hi` starts a listing at `hi`; the last signature of
+    the last produced block before `lo` ends it just below `lo` (the node leaves `until`
+    itself out, so a signature inside the range would be lost if it were the address's own).
+    None when there is no such block (the range reaches the newest block, starts at the
+    node's first available slot, or the blocks around it are gone): the listing then starts
+    at the newest signature, or runs until a page ends below `lo`, as before.
+    """
+    before: str | None = None
+    after = client.call(
+        "getBlocksWithLimit", [hi + 1, SEEK_TRIES, FINALIZED], expect=list,
+        check=lambda r: _slot_list(r, hi + 1, None, f"getBlocksWithLimit {hi + 1}"),
+        where=f"slots after {hi}",
+    )
+    for slot in after:
+        sigs = block_signatures(client, slot)
+        if sigs:
+            before = sigs[0]
+            break
+    until: str | None = None
+    floor = first_available(client)
+    if lo > floor:
+        start = max(floor, lo - END_PROBE)
+        below = client.call(
+            "getBlocks", [start, lo - 1, FINALIZED], expect=list,
+            check=lambda r: _slot_list(r, start, lo - 1, f"getBlocks {start}-{lo - 1}"),
+            where=f"slots {start}-{lo - 1}",
+        )
+        for slot in list(reversed(below))[:SEEK_TRIES]:
+            sigs = block_signatures(client, slot)
+            if sigs:
+                until = sigs[-1]
+                break
+    return before, until
+
+
 def signatures(client: JsonRpcClient, address: str, opts: dict[str, Any]) -> list[dict[str, Any]]:
     """One page of getSignaturesForAddress, each entry checked for its shape."""
 

@@ -64,6 +64,9 @@ EXIT_CODES: dict[str, int] = {
     "LakeError": 1,  # depinrev.lake
     "RpcError": 1,  # chains.transport, warehouse.audit.rpc, devnet.rpc
     "RpcUnavailable": 1,  # chains.transport
+    "ChainMismatch": 2,  # chains.transport: the endpoint serves another chain than configured
+    "ChainAccessError": 1,  # chains.transport: every other chain-access fault (Pruned, NoBlock)
+    "DoctorRefusal": 1,  # indexers.doctor: a plan that cannot work
     "IndexError_": 1,  # indexers.evm.extract
     "CloseError": 1,  # warehouse.closing
     "WarehouseError": 1,  # warehouse.reports
@@ -359,6 +362,40 @@ def backfill(
     out().print(f"warehouse_job run {run_id}: {status}")
     if status != "SUCCESS":
         raise typer.Exit(1)
+
+
+@app.command()
+def doctor(
+    network: Annotated[str, typer.Option("--network", help="network to probe")],
+    quarter: Annotated[str | None, typer.Option("--quarter", help="plan this quarter, e.g. "
+                                                "2025Q1 (default: start_block to head)")] = None,
+    first_event: Annotated[str | None, typer.Option(
+        "--first-event", help="an EVM source: find its first log by bisecting eth_getLogs "
+        "(for its start_block)")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Probe each chain of a network and print the backfill plan: strategy and requests."""
+    from depinrev.quarters import Quarter
+    from indexers.doctor import doctor as run_doctor
+    from indexers.doctor import first_event as find_first_event
+
+    cfg = _load(config)
+    _check_networks(cfg, [network])
+    console = out()
+    if first_event is not None:
+        block = find_first_event(cfg, network, first_event)
+        console.print(f"{network}/{first_event}: first event at block {block}"
+                      if block is not None else
+                      f"{network}/{first_event}: no event from its start_block on")
+        return
+    try:
+        q = Quarter.parse(quarter) if quarter else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--quarter") from None
+    # a refusal (DoctorRefusal) or a chain access error is the product's: one line, exit 1
+    for plan in run_doctor(cfg, network, q):
+        for line in plan.lines():
+            console.print(line)
 
 
 def _mount() -> None:

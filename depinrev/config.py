@@ -8,6 +8,7 @@ See docs/networks.md for the format.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from enum import StrEnum
@@ -183,6 +184,11 @@ class TokenConfig(_Strict):
     mint: str | None = Field(default=None, description="Solana SPL mint (base58)")
     denom: str | None = Field(default=None, description="Cosmos bank denom, e.g. uakt")
     stablecoin: bool = Field(default=False, description="priced at 1 USD")
+    usd_peg_from_block: int | None = Field(
+        default=None, ge=0,
+        description="priced at 1 USD from this block of the token's chain on (a peg its chain "
+        "keeps, e.g. Akash ACT from node v2.0.0); price_source 'peg'",
+    )
     coingecko_id: str | None = None
 
     @field_validator("address")
@@ -207,6 +213,10 @@ class TokenConfig(_Strict):
         given = [k for k in ("address", "mint", "denom") if getattr(self, k) is not None]
         if len(given) > 1:
             raise ValueError(f"a token has one of address, mint or denom; got {given}")
+        if self.usd_peg_from_block is not None and self.stablecoin:
+            raise ValueError("a token is a stablecoin or pegged from a block, not both")
+        if self.usd_peg_from_block is not None and self.chain is None:
+            raise ValueError("usd_peg_from_block needs the token's chain (whose block it is)")
         return self
 
 
@@ -282,6 +292,16 @@ class SourceConfig(_Strict):
         default=None,
         description="akash_escrow only: module account receiving the take-rate share",
     )
+    bme_account: str | None = Field(
+        default=None,
+        description="akash_escrow only: the BME module account (node v2.0.0+); escrow outflows "
+        "to it are conversions, AKT into and out of it the net AKT burn",
+    )
+    bme_height: int | None = Field(
+        default=None, ge=1,
+        description="akash_escrow only: height of the node v2.0.0 upgrade (BME flows counted "
+        "from it on)",
+    )
     reconciliation: ReconciliationConfig | None = Field(
         default=None, description="how the audit reconciles the source (default: by kind)"
     )
@@ -323,9 +343,9 @@ class SourceConfig(_Strict):
     def _owners(cls, v: list[str]) -> list[str]:
         return [_check_pubkey(a) for a in v]
 
-    @field_validator("distribution_account")
+    @field_validator("distribution_account", "bme_account")
     @classmethod
-    def _distribution(cls, v: str | None) -> str | None:
+    def _module_account(cls, v: str | None) -> str | None:
         return None if v is None else _check_bech32(v)
 
     @model_validator(mode="after")
@@ -345,6 +365,14 @@ class SourceConfig(_Strict):
             )
         if self.kind is not SourceKind.akash_escrow and self.distribution_account is not None:
             raise ValueError("distribution_account is only for akash_escrow sources")
+        for attr in ("bme_account", "bme_height"):
+            if self.kind is not SourceKind.akash_escrow and getattr(self, attr) is not None:
+                raise ValueError(f"{attr} is only for akash_escrow sources")
+        if (self.bme_account is None) != (self.bme_height is None):
+            raise ValueError(
+                "bme_account and bme_height go together (the BME module account and the node "
+                "v2.0.0 upgrade height from which it exists)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -568,7 +596,9 @@ class NetworkConfig(_Strict):
             )
         split = " + ".join(lbl.value for lbl in SPLIT_LABELS)
         if Label.fees not in rule.labels:
-            if Label.fees not in self.unobservable:
+            # A rule whose split shares add up to zero moves amounts between labels and none
+            # into fees (Akash's BME burn: holders +1, supply side -1): fees are 0 by definition.
+            if Label.fees not in self.unobservable and rule.split_share != 0:
                 raise ValueError(
                     f"{where} has no fees share: every labelled amount is part of fees; add "
                     f"fees (= {split}, here {_fraction_text(rule.split_share)}) or declare "
@@ -668,8 +698,10 @@ class Config(_Strict):
             )
         if src.kind is SourceKind.akash_escrow:
             assert isinstance(chain, CosmosChainConfig)
-            for attr in ("address", "distribution_account"):
+            for attr in ("address", "distribution_account", "bme_account"):
                 value = getattr(src, attr)
+                if value is None:
+                    continue
                 if value.split("1", 1)[0] != chain.bech32_prefix:
                     raise ValueError(
                         f"{where}.{attr} {value!r} does not have the chain's bech32 prefix "
@@ -794,6 +826,12 @@ def bech32_encode(hrp: str, payload: bytes) -> str:
     mod = _bech32_polymod([*expanded, *data, 0, 0, 0, 0, 0, 0]) ^ 1
     checksum = [(mod >> 5 * (5 - i)) & 31 for i in range(6)]
     return hrp + "1" + "".join(_BECH32[d] for d in data + checksum)
+
+
+def module_account(prefix: str, module: str) -> str:
+    """A Cosmos SDK module account's address: bech32 of the first 20 bytes of sha256 of the
+    module name (x/auth `NewModuleAddress`), e.g. escrow, distribution, bme on Akash."""
+    return bech32_encode(prefix, hashlib.sha256(module.encode()).digest()[:20])
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

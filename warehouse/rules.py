@@ -104,7 +104,7 @@ create or replace table config.chains (
 create or replace table config.tokens (
     token varchar primary key, symbol varchar not null, decimals integer not null,
     chain varchar, chain_id bigint, address varchar, stablecoin boolean not null,
-    coingecko_id varchar);
+    coingecko_id varchar, usd_peg_from_block bigint);
 create or replace table config.sources (
     network varchar not null, source varchar not null, kind varchar not null,
     chain varchar not null, chain_id bigint not null, address varchar not null,
@@ -158,9 +158,9 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         t = config.tokens[name]
         chain_id = config.chains[t.chain].chain_id if t.chain else None
         con.execute(
-            "insert into config.tokens values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into config.tokens values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [name, t.symbol, t.decimals, t.chain, chain_id, t.address, t.stablecoin,
-             t.coingecko_id],
+             t.coingecko_id, t.usd_peg_from_block],
         )
     for nname in sorted(config.networks):
         for s in config.networks[nname].sources:

@@ -79,16 +79,27 @@ def check_decimals(client: JsonRpcClient, config: Config, sources: list[SourceCo
 
 
 def list_signatures(
-    client: JsonRpcClient, address: str, lo: int, hi: int, page: int
+    client: JsonRpcClient,
+    address: str,
+    lo: int,
+    hi: int,
+    page: int,
+    seek: tuple[str | None, str | None] = (None, None),
 ) -> list[Signature]:
     """Signatures touching `address` in slots [lo, hi], paging newest to oldest with
-    `before` until a page ends below `lo` or the history ends (a short page)."""
+    `before` until a page ends below `lo` or the history ends (a short page).
+
+    `seek` = (before, until) from chains.solana.seek_bounds: ledger signatures just after and
+    just before the range, so the first page starts at `hi` and the last ends at `lo`: the
+    cost follows the signatures inside the range, not the history after it."""
     out: list[Signature] = []
-    before: str | None = None
+    before, until = seek
     while True:
         opts: dict[str, Any] = {"limit": page, **FINALIZED}
         if before is not None:
             opts["before"] = before
+        if until is not None:
+            opts["until"] = until
         batch = sol.signatures(client, address, opts)
         for s in batch:
             if lo <= s["slot"] <= hi:
@@ -213,10 +224,14 @@ class SolanaSession:
         # The mint lists every burn of it; the burn wallets sign theirs: scanning both
         # catches a burn whichever way it is signed. Signatures are deduplicated.
         addresses = sorted({a for s in self.sources for a in [s.address, *s.burn_owners]})
+        lo, hi = todo[0][0], todo[-1][1]
+        # Seek, then page: one ledger signature on each side of the range bounds every
+        # address's listing to it (docs/readers.md, "Solana: seek, then page").
+        seek = sol.seek_bounds(self.client, lo, hi)
         by_sig: dict[str, Signature] = {}
         for addr in addresses:
             for sig in list_signatures(
-                self.client, addr, todo[0][0], todo[-1][1], self.chain.signatures_per_request
+                self.client, addr, lo, hi, self.chain.signatures_per_request, seek
             ):
                 by_sig[sig.signature] = sig
         for sig in by_sig.values():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from depinrev.config import ConfigError, Label, load_config
+from depinrev.config import ConfigError, Label, load_config, module_account
 from tests.support.paths import REPO
 
 DEVNET = REPO / "config" / "networks.devnet.yaml"
@@ -190,3 +190,15 @@ def test_missing_rpc_url_names_the_variable(tmp_path, monkeypatch):
     monkeypatch.delenv("DEPINREV_RPC_ETHEREUM_DEVNET", raising=False)
     with pytest.raises(ConfigError, match="DEPINREV_RPC_ETHEREUM_DEVNET is not set"):
         cfg.chains["ethereum-devnet"].rpc_url()
+
+
+def test_module_accounts_are_derived_in_one_place() -> None:
+    """bech32(sha256(module name)[:20]) reproduces Akash's published escrow and distribution
+    module accounts; the BME account is derived the same way (unconfirmed on chain)."""
+    assert module_account("akash", "escrow") == "akash14pphss726thpwws3yc458hggufynm9x77l4l2u"
+    assert module_account("akash", "distribution") == (
+        "akash1jv65s3grqf6v6jl3dp4t6c9t9rk99cd82yfms9")
+    mainnet = load_config(REPO / "config" / "networks.mainnet.yaml")
+    escrow = mainnet.networks["akash"].sources[0]
+    assert escrow.bme_account == module_account("akash", "bme")
+    assert mainnet.tokens["act"].usd_peg_from_block == escrow.bme_height

@@ -8,10 +8,19 @@ slot has a block unless listed in `skipped`; block hashes are made up unless rec
 Block times are `1_600_000_000 + slot // 3` unless a `block_time` function is given.
 A node without long-term storage is `first_available` > 0: it answers getBlock / getBlockTime
 below that slot with -32001 "Block cleaned up" as real nodes do, and lists blocks from there.
+
+The ledger: every produced slot's block holds a vote signature first, then the recorded
+signatures of that slot (in block order: the one listed first, the newest, is last), then a
+closing vote signature; getBlock with transactionDetails "signatures" lists them.
+getSignaturesForAddress takes `before` and `until` as any signature of the ledger, as Agave's
+Blockstore::get_confirmed_signatures_for_address2 does: the listing holds the address's
+signatures strictly older than `before` and strictly newer than `until` (by slot, then
+position in the block), newest first.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -48,10 +57,47 @@ class SolanaCluster:
         self.skipped: set[int] = set()
         self.fetched: list[str] = []
         self.first_available = 0
+        self._pos: dict[str, tuple[int, int]] = {}  # signature -> (slot, position in block)
+        self._slot_sigs: dict[int, list[str]] = {}
+        # slots whose block signatures were served: their votes may come back as before/until
+        self.vote_lookups: set[int] = set()
+        self._sorted: set[str] = set()  # addresses whose history is in listing order
+        self._asc_keys: dict[str, list[tuple[int, int]]] = {}  # (-slot, -position) ascending
+
+    @staticmethod
+    def vote_signature(slot: int, last: bool = False) -> str:
+        """The made-up vote transaction opening (or closing) slot `slot`'s block."""
+        return fake_hash(-2 * slot - (2 if last else 1))
+
+    def block_signatures(self, slot: int) -> list[str]:
+        recorded = sorted(self._slot_sigs.get(slot, []), key=lambda s: self._pos[s][1])
+        return [self.vote_signature(slot), *recorded, self.vote_signature(slot, last=True)]
+
+    def _key(self, sig: str) -> tuple[int, int]:
+        """(slot, position) of a ledger signature: a recorded one, or a produced slot's vote."""
+        if sig in self._pos:
+            return self._pos[sig]
+        # a vote signature: find its slot among produced slots (the tests' chains are small
+        # enough to search the slots a listing or seek can name)
+        for slot in self._vote_slots():
+            if sig == self.vote_signature(slot):
+                return (slot, -(10**9))
+            if sig == self.vote_signature(slot, last=True):
+                return (slot, 10**9)
+        raise RpcFault(-32602, f"Invalid param: signature {sig} not found in the ledger")
+
+    def _vote_slots(self) -> list[int]:
+        return sorted(self.vote_lookups)
 
     def add(self, address: str, sig: dict[str, Any], tx: dict[str, Any] | None = None) -> None:
+        name, slot = sig["signature"], int(sig["slot"])
+        if name not in self._pos:
+            # the first added of a slot is the newest: the highest position in its block
+            self._pos[name] = (slot, -len(self._pos))
+            self._slot_sigs.setdefault(slot, []).append(name)
         self.history.setdefault(address, []).append(sig)
-        self.history[address].sort(key=lambda s: -s["slot"])
+        self._sorted.discard(address)
+        self._asc_keys.pop(address, None)
         if tx is not None:
             self.txs[sig["signature"]] = tx
 
@@ -69,14 +115,26 @@ class SolanaCluster:
             "value": {"amount": "1", "decimals": d, "uiAmount": None, "uiAmountString": "0"},
         }
 
-    def rpc_getSignaturesForAddress(self, address: str, opts: dict[str, Any]) -> Any:
+    def _listing(self, address: str) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
         sigs = self.history.get(address, [])
+        if address not in self._sorted:
+            sigs.sort(key=lambda s: (-s["slot"], -self._pos[s["signature"]][1]))
+            self._sorted.add(address)
+            self._asc_keys[address] = [
+                (-s["slot"], -self._pos[s["signature"]][1]) for s in sigs]
+        return sigs, self._asc_keys.get(address, [])
+
+    def rpc_getSignaturesForAddress(self, address: str, opts: dict[str, Any]) -> Any:
+        sigs, keys = self._listing(address)  # newest first; keys ascending
         limit = min(int(opts.get("limit", 1000)), 1000)
-        i = 0
+        lo, hi = 0, len(sigs)
         if opts.get("before"):
-            idx = [s["signature"] for s in sigs].index(opts["before"])
-            i = idx + 1
-        return sigs[i : i + limit]
+            b = self._key(opts["before"])
+            lo = bisect.bisect_left(keys, (-b[0], -b[1] + 1))
+        if opts.get("until"):
+            u = self._key(opts["until"])
+            hi = bisect.bisect_left(keys, (-u[0], -u[1]))
+        return sigs[lo : min(hi, lo + limit)]
 
     def rpc_getTransaction(self, sig: str, opts: dict[str, Any]) -> Any:
         assert opts["encoding"] == "jsonParsed"
@@ -138,8 +196,16 @@ class SolanaCluster:
         self._cleaned(slot)
         if slot in self.skipped or slot > self.head:
             raise RpcFault(-32007, f"Slot {slot} was skipped, or missing in long-term storage")
+        if opts.get("transactionDetails") == "signatures":
+            self.vote_lookups.add(slot)
+            block = dict(self.blocks.get(slot) or self._made_block(slot))
+            block["signatures"] = self.block_signatures(slot)
+            return block
         if slot in self.blocks:
             return self.blocks[slot]
+        return self._made_block(slot)
+
+    def _made_block(self, slot: int) -> dict[str, Any]:
         return {
             "blockhash": fake_hash(slot),
             "previousBlockhash": fake_hash(slot - 1),
