@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 UV := python3 -m uv
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 
-.PHONY: bootstrap browser demo test lint contracts clean-data bench bench-tao ui
+.PHONY: bootstrap browser demo test soak lint contracts clean-data bench bench-tao ui
 
 bootstrap: .venv/.synced $(ANVIL)
 
@@ -35,6 +35,11 @@ test: bootstrap browser
 	$(UV) run ruff check .
 	$(UV) run pytest -q
 
+## soak: the long repeated trials left out of `make test` (pytest marker `soak`): every RPC fault
+## class x 10 seeds x chain kind (docs/reliability.md), kill trials of index and build
+soak: bootstrap
+	$(UV) run pytest -q -m soak
+
 lint: bootstrap
 	$(UV) run ruff check .
 
@@ -42,6 +47,7 @@ lint: bootstrap
 ## the indexer, warehouse build and query, memory runs; writes docs/benchmarks.md
 bench: bootstrap
 	$(UV) run python bench/run.py
+	$(UV) run python bench/real_networks.py
 
 ## bench-tao: a synthetic Finney day (7,200 blocks, ~200k fee rows) indexed from a replay node;
 ## cost per million rows and a year's extrapolation (docs/benchmarks.md, "Bittensor")

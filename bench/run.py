@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -127,13 +128,18 @@ def ensure_cryo() -> Path:
     if py.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return py
     say(f"installing cryo {CRYO_VERSION} into {CRYO_VENV}")
-    subprocess.run(["uv", "venv", "-q", "-p", sys.executable, str(CRYO_VENV)], check=True)
-    env = {**os.environ, "VIRTUAL_ENV": str(CRYO_VENV)}
+    # `uv run` exports its own path as UV; the target interpreter is named explicitly, since
+    # inside `uv run` a bare `uv pip install` installs into the base interpreter instead.
+    uv = os.environ.get("UV") or shutil.which("uv")
+    cmd = [uv] if uv else [sys.executable, "-m", "uv"]
+    subprocess.run([*cmd, "venv", "-q", "-p", sys.executable, str(CRYO_VENV)], check=True)
     subprocess.run(
-        ["uv", "pip", "install", "-q", f"cryo=={CRYO_VERSION}", "pyarrow", "polars"],
+        [*cmd, "pip", "install", "-q", "--python", str(py),
+         f"cryo=={CRYO_VERSION}", "pyarrow", "polars"],
         check=True,
-        env=env,
     )
+    if subprocess.run(probe, capture_output=True).returncode != 0:
+        raise SystemExit(f"cryo is not importable from {py} after installing it")
     return py
 
 

@@ -15,6 +15,7 @@ Retries, backoff and strict responses are the transport's (chains.transport.Json
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -24,7 +25,12 @@ from typing import Any
 
 import xxhash
 
-from chains.transport import JsonRpcClient, RpcError
+from chains.base import BlockHeader
+from chains.blocktime import BlockClock, final_block
+from chains.transport import ChainAccessError, ChainMismatch, JsonRpcClient, RpcError
+from depinrev.config import SubstrateChainConfig
+
+log = logging.getLogger(__name__)
 
 # twox128("System") ++ twox128("Events"): the storage key of the block's event records.
 SYSTEM_EVENTS_KEY = "0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7"
@@ -311,3 +317,95 @@ def _write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def connect(chain_name: str, chain: SubstrateChainConfig) -> SubstrateClient:
+    """A client for the chain, refused unless its genesis hash is the configured one."""
+    client = SubstrateClient(
+        chain.rpc_url(), slot_seconds=chain.slot_seconds, metadata_cache=Path(chain.metadata_cache)
+    )
+    try:
+        got = client.genesis_hash()
+    except Exception:
+        client.close()
+        raise
+    if got.lower() != chain.genesis_hash:
+        client.close()
+        raise ChainMismatch(
+            f"chains.{chain_name}: the RPC at {client.url} serves the chain with genesis hash "
+            f"{got}, but the configuration says {chain.genesis_hash}; refusing to index"
+        )
+    if chain.genesis_hash_unconfirmed:
+        log.warning(
+            "chains.%s: genesis hash %s confirmed by %s; remove genesis_hash_unconfirmed",
+            chain_name, got, client.url,
+        )
+    return client
+
+
+class SubstrateChain:
+    """A Substrate chain as the audit and the partition clock see it (the shape of
+    chains.cosmos.CosmosChain): block numbers are heights, every height has a block, the head
+    is the finalized head (GRANDPA), block times come from the header's Aura slot. Headers are
+    cached; a node's malformed answer or pruned state is a ChainAccessError."""
+
+    kind = "substrate"
+
+    def __init__(self, client: SubstrateClient, name: str, config: SubstrateChainConfig) -> None:
+        self.client = client
+        self.name = name
+        self.config = config
+        self._blocks: dict[int, BlockHeader] = {}
+
+    @classmethod
+    def connect(cls, name: str, config: SubstrateChainConfig) -> SubstrateChain:
+        return cls(connect(name, config), name, config)
+
+    @property
+    def host(self) -> str:
+        return self.client.rpc.host
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> SubstrateChain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _guard(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except SubstrateError as exc:
+            raise ChainAccessError(f"{self.host}: {exc}") from exc
+
+    def head(self) -> int:
+        return int(self._guard(self.client.finalized_head))
+
+    def final(self, head: int | None = None) -> int:
+        return final_block(self.head() if head is None else head, self.config.finality_depth)
+
+    def earliest(self) -> int:
+        return 1  # the genesis block has no Aura slot, so no time: the clock starts at 1
+
+    def block(self, number: int) -> BlockHeader:
+        cached = self._blocks.get(number)
+        if cached is not None:
+            return cached
+        h = self._guard(self.client.header_at, number)
+        header = BlockHeader(h.number, h.hash, h.timestamp)
+        self._blocks[number] = header
+        return header
+
+    def block_time(self, number: int) -> int:
+        return self.block(number).timestamp
+
+    def produced_bounds(self, start: int, end: int) -> tuple[int, int] | None:
+        return (start, end)  # every height has a block
+
+    def clock(self) -> BlockClock:
+        return BlockClock(self.block_time)
+
+    def recycled_for_registration(self, netuid: int, number: int) -> int:
+        return int(self._guard(self.client.recycled_for_registration, netuid, number))

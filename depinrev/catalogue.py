@@ -180,15 +180,25 @@ CATALOGUE: dict[SourceKind, SourceKindSpec] = {
                 ("take_payment", ("amount",)),
                 ("tenant_refund", ("amount",)),
                 ("deposit_returned", ("amount",)),
-            ),
+                # unspent escrow returned to a depositor who is not the tenant (authz
+                # deposit grants: the granter), known from escrow_deposits (not revenue)
+                ("depositor_refund", ("amount",)),
+                # escrow balances moved to the BME module by node v2.0.0's upgrade and the
+                # deployment EndBlocker: conversions to ACT, not payments (not revenue)
+                ("bme_conversion", ("amount",)),
+            )
+            + _events("escrow_deposits", ("deposit", ("amount",)))
+            # node v2.0.0 burn-mint equilibrium: AKT into / out of the BME module account
+            + _events("bme_flows", ("akt_burned", ("amount",)), ("akt_reminted", ("amount",))),
             Reconciliation.none,
             not_reconciled_reason=(
                 "not reconciled: the lake keeps the escrow account's outflows (provider and "
-                "take payments, refunds, returned deposits) but not the tenant deposits flowing "
-                "into it, so its bank balance change (readable at a height only from an archive "
-                "node, abci_query /cosmos.bank.v1beta1.Query/Balance) cannot be compared with "
-                "the lake; the payments are checked by coverage (every height of the quarter "
-                "indexed, boundary hashes equal to the chain's) only"
+                "take payments, refunds, returned deposits) and the tenant deposits flowing "
+                "into it only in the denoms the configuration maps (and not the BME module's "
+                "conversions back into it), and its bank balance at a height is readable only "
+                "from an archive node (abci_query /cosmos.bank.v1beta1.Query/Balance), which "
+                "the audit does not read; the payments are checked by coverage (every height "
+                "of the quarter indexed, boundary hashes equal to the chain's) only"
             ),
         ),
         SourceKindSpec(
@@ -229,6 +239,10 @@ EVENT_DATASETS: dict[str, str] = {
     "token_mints": "ERC-20 mints: Transfer(0x0, to, value); used for supply reconciliation.",
     "token_transfers": "Every ERC-20 Transfer of tokens with index_transfers set.",
     "token_prices": "Chainlink-style AnswerUpdated price-feed rounds.",
+    "escrow_deposits": "Akash: transfers into the escrow module account, one per coin, with "
+    "the escrow account's owner and the depositor (the authz granter for granted deposits).",
+    "bme_flows": "Akash node v2.0.0+: AKT sent to the BME module account (akt_burned) and sent "
+    "out of it (akt_reminted), one per coin; their difference is the net AKT burn.",
     "tao_events": "Bittensor revenue events from System.Events, one row per event (block_number "
     "= height, log_index = event index, transaction_index = extrinsic index or -1).",
 }

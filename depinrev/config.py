@@ -8,6 +8,7 @@ See docs/networks.md for the format.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from enum import StrEnum
@@ -28,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from depinrev.catalogue import CATALOGUE, SourceKind
+from depinrev.catalogue import CATALOGUE, ChainKind, Reconciliation, SourceKind
 
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -213,6 +214,11 @@ class TokenConfig(_Strict):
     mint: str | None = Field(default=None, description="Solana SPL mint (base58)")
     denom: str | None = Field(default=None, description="Cosmos bank denom, e.g. uakt")
     stablecoin: bool = Field(default=False, description="priced at 1 USD")
+    usd_peg_from_block: int | None = Field(
+        default=None, ge=0,
+        description="priced at 1 USD from this block of the token's chain on (a peg its chain "
+        "keeps, e.g. Akash ACT from node v2.0.0); price_source 'peg'",
+    )
     coingecko_id: str | None = None
 
     @field_validator("address")
@@ -237,6 +243,61 @@ class TokenConfig(_Strict):
         given = [k for k in ("address", "mint", "denom") if getattr(self, k) is not None]
         if len(given) > 1:
             raise ValueError(f"a token has one of address, mint or denom; got {given}")
+        if self.usd_peg_from_block is not None and self.stablecoin:
+            raise ValueError("a token is a stablecoin or pegged from a block, not both")
+        if self.usd_peg_from_block is not None and self.chain is None:
+            raise ValueError("usd_peg_from_block needs the token's chain (whose block it is)")
+        return self
+
+
+class ReconciliationConfig(_Strict):
+    """How a source's quarter is reconciled against independent chain state (docs/networks.md).
+
+    total_supply: the token's totalSupply change = mints - burns (erc20 sources);
+    balance_of: the holder's balance of the source's token changes by the source's net flows
+    (an escrow or a fee contract holding the funds; holder defaults to the source address);
+    second_endpoint: every chunk's rows fetched again from the RPC in `rpc_url_env` have the
+    same digest as the lake's (event-only contracts: catches a lying or lagging provider);
+    counter: a chain storage counter diffed at the quarter's boundary blocks (subtensor
+    sources: RAORecycledForRegistration(netuid) = the lake's registration burns);
+    none: not reconciled, with a required `reason` (reported not_applicable, never pass).
+    """
+
+    method: Reconciliation
+    holder: str | None = Field(default=None, description="balance_of only: whose balance")
+    rpc_url_env: str | None = Field(
+        default=None, description="second_endpoint only: variable holding the second RPC URL"
+    )
+    reason: str | None = Field(
+        default=None, description="why this method; required for none (shown in the audit)"
+    )
+
+    @field_validator("holder")
+    @classmethod
+    def _holder(cls, v: str | None) -> str | None:
+        return None if v is None else _check_address(v)
+
+    @field_validator("rpc_url_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not ENV_RE.match(v):
+            raise ValueError(f"{v!r} is not an environment variable name (use A-Z, 0-9, _)")
+        return v
+
+    @model_validator(mode="after")
+    def _fields_of_method(self) -> ReconciliationConfig:
+        m = self.method
+        if m is Reconciliation.none and not (self.reason or "").strip():
+            raise ValueError("reconciliation method none needs a reason (why it cannot be done)")
+        if m is Reconciliation.second_endpoint and self.rpc_url_env is None:
+            raise ValueError(
+                "reconciliation method second_endpoint needs rpc_url_env (the environment "
+                "variable holding the second RPC URL)"
+            )
+        if m is not Reconciliation.second_endpoint and self.rpc_url_env is not None:
+            raise ValueError("reconciliation rpc_url_env is only for method second_endpoint")
+        if m is not Reconciliation.balance_of and self.holder is not None:
+            raise ValueError("reconciliation holder is only for method balance_of")
         return self
 
 
@@ -263,6 +324,19 @@ class SourceConfig(_Strict):
         default=None,
         description="akash_escrow only: module account receiving the take-rate share",
     )
+    bme_account: str | None = Field(
+        default=None,
+        description="akash_escrow only: the BME module account (node v2.0.0+); escrow outflows "
+        "to it are conversions, AKT into and out of it the net AKT burn",
+    )
+    bme_height: int | None = Field(
+        default=None, ge=1,
+        description="akash_escrow only: height of the node v2.0.0 upgrade (BME flows counted "
+        "from it on)",
+    )
+    reconciliation: ReconciliationConfig | None = Field(
+        default=None, description="how the audit reconciles the source (default: by kind)"
+    )
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -270,6 +344,21 @@ class SourceConfig(_Strict):
         kind = CATALOGUE[self.kind]
         skip = set() if self.index_transfers else set(kind.optional_datasets)
         return tuple(d for d in kind.datasets if d not in skip)
+
+    @property
+    def reconciliation_plan(self) -> ReconciliationConfig:
+        """The declared reconciliation, or the kind's default from the catalogue."""
+        if self.reconciliation is not None:
+            return self.reconciliation
+        kind = CATALOGUE[self.kind]
+        return ReconciliationConfig(
+            method=kind.reconciliation, reason=kind.not_reconciled_reason)
+
+    @property
+    def reconciliation_holder(self) -> str:
+        """balance_of: the address whose token balance is read (default: the source)."""
+        plan = self.reconciliation_plan
+        return plan.holder if plan.holder is not None else self.address
 
     @field_validator("address")
     @classmethod
@@ -293,9 +382,9 @@ class SourceConfig(_Strict):
     def _owners(cls, v: list[str]) -> list[str]:
         return [_check_pubkey(a) for a in v]
 
-    @field_validator("distribution_account")
+    @field_validator("distribution_account", "bme_account")
     @classmethod
-    def _distribution(cls, v: str | None) -> str | None:
+    def _module_account(cls, v: str | None) -> str | None:
         return None if v is None else _check_bech32(v)
 
     @model_validator(mode="after")
@@ -315,7 +404,55 @@ class SourceConfig(_Strict):
             )
         if self.kind is not SourceKind.akash_escrow and self.distribution_account is not None:
             raise ValueError("distribution_account is only for akash_escrow sources")
+        for attr in ("bme_account", "bme_height"):
+            if self.kind is not SourceKind.akash_escrow and getattr(self, attr) is not None:
+                raise ValueError(f"{attr} is only for akash_escrow sources")
+        if (self.bme_account is None) != (self.bme_height is None):
+            raise ValueError(
+                "bme_account and bme_height go together (the BME module account and the node "
+                "v2.0.0 upgrade height from which it exists)"
+            )
         return self
+
+    @model_validator(mode="after")
+    def _reconciliation_fits_kind(self) -> SourceConfig:
+        if self.reconciliation is None:
+            return self
+        method, kind = self.reconciliation.method, CATALOGUE[self.kind]
+        if method is Reconciliation.none:
+            return self
+        if (method is Reconciliation.counter) != (self.kind is SourceKind.subtensor):
+            raise ValueError(
+                "reconciliation counter reads Subtensor's RAORecycledForRegistration and is "
+                "only for subtensor sources"
+                if method is Reconciliation.counter
+                else f"reconciliation {method.value} cannot check a subtensor source: use "
+                "counter (its default) or none (with its reason)"
+            )
+        if method is Reconciliation.counter:
+            return self
+        if kind.chain_kind is not ChainKind.evm:
+            raise ValueError(
+                f"reconciliation {method.value} reads an EVM chain; a {self.kind.value} source "
+                "can only declare method none (with its reason)"
+            )
+        if method is Reconciliation.total_supply and self.kind is not SourceKind.erc20:
+            raise ValueError(
+                f"reconciliation total_supply is for erc20 (token) sources; a {self.kind.value} "
+                "source is not a token: use balance_of, second_endpoint or none"
+            )
+        if method is Reconciliation.balance_of and (
+            self.kind is SourceKind.erc20 or not kind.flows
+        ):
+            raise ValueError(
+                f"reconciliation balance_of needs a source whose events move a balance "
+                f"(service_fee, lease_escrow); a {self.kind.value} source has none: "
+                + ("use total_supply" if self.kind is SourceKind.erc20 else "use none")
+            )
+        return self
+
+
+SPLIT_LABELS = (Label.supply_side_revenue, Label.protocol_revenue, Label.holders_revenue)
 
 
 class RevenueRule(_Strict):
@@ -323,6 +460,13 @@ class RevenueRule(_Strict):
 
     A share is an exact fraction ("1", "0.8", "-4/5", "100/95"); a negative share subtracts
     (e.g. Aethir's service-fee withdrawals). Amounts stay exact: no float ever touches them.
+
+    Every base unit of fees lands in exactly one of the split labels (supply_side_revenue,
+    protocol_revenue, holders_revenue): per event, each split label gets its share truncated
+    toward zero, and the base units truncation left over (the whole, the event amount x the
+    sum of the split shares, truncated, minus those parts) go to `remainder_to`. By default
+    that is the split label with the largest share in absolute value (the first of
+    supply_side_revenue, protocol_revenue, holders_revenue on a tie). See docs/networks.md.
     """
 
     source: Name
@@ -332,6 +476,9 @@ class RevenueRule(_Strict):
         default_factory=dict,
         description="at least one, except for a rule that only ends an earlier one from its "
         "from_spec_version (the event is no revenue from that runtime on)",
+    )
+    remainder_to: Label | None = Field(
+        default=None, description="split label receiving each event's rounding remainder"
     )
     note: str | None = None
     from_spec_version: int | None = Field(
@@ -363,16 +510,122 @@ class RevenueRule(_Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _remainder(self) -> RevenueRule:
+        split = self.split_labels
+        if self.remainder_to is not None and self.remainder_to not in split:
+            raise ValueError(
+                f"remainder_to {self.remainder_to.value} is not one of the rule's split labels "
+                f"{[lbl.value for lbl in split]}: name one of them (or leave remainder_to out)"
+            )
+        return self
+
     def share(self, label: Label) -> Fraction:
         return Fraction(str(self.labels[label]))
+
+    @property
+    def split_labels(self) -> tuple[Label, ...]:
+        """The rule's labels among supply_side_revenue, protocol_revenue, holders_revenue."""
+        return tuple(lbl for lbl in SPLIT_LABELS if lbl in self.labels)
+
+    @property
+    def split_share(self) -> Fraction:
+        """Sum of the split labels' shares: the part of the event amount they divide."""
+        return sum((self.share(lbl) for lbl in self.split_labels), Fraction(0))
+
+    @property
+    def remainder_label(self) -> Label | None:
+        """The split label that takes each event's rounding remainder (None without one)."""
+        if self.remainder_to is not None:
+            return self.remainder_to
+        split = self.split_labels
+        if not split:
+            return None
+        return max(split, key=lambda lbl: (abs(self.share(lbl)), -SPLIT_LABELS.index(lbl)))
+
+
+def _unobservable_keys(v: Any) -> Any:
+    if isinstance(v, dict) and "revenue" in v:
+        raise ValueError(
+            "revenue is derived (fees - supply_side_revenue): declare fees or "
+            "supply_side_revenue unobservable instead"
+        )
+    return v
+
+
+class OnchainMeasure(StrEnum):
+    """What a network's on-chain figure is."""
+
+    settled_payments = "settled_payments"  # escrow payouts when providers withdraw
+    burns = "burns"  # tokens burned (burn-and-mint, buy-and-burn)
+    fee_events = "fee_events"  # service-fee deposits and withdrawals of a fee contract
+
+
+class Difference(StrEnum):
+    """Why a public figure can differ from the chain's: each has one stated reason."""
+
+    offchain_fiat_settlement = "offchain_fiat_settlement"
+    accrued_vs_settled = "accrued_vs_settled"
+    burns_lag_revenue = "burns_lag_revenue"
+    sources_not_indexed = "sources_not_indexed"
+
+
+DIFFERENCE_REASONS: dict[Difference, str] = {
+    Difference.offchain_fiat_settlement:
+        "part of the revenue is settled off chain (fiat or card payments, invoices)",
+    Difference.accrued_vs_settled:
+        "public figures count revenue as it accrues; the chain shows it when it settles",
+    Difference.burns_lag_revenue:
+        "burns follow payments with a delay (buy-and-burn or burn-and-mint batches)",
+    Difference.sources_not_indexed:
+        "some revenue sources of the network are not indexed (other contracts or chains)",
+}
+
+
+class MeasureConfig(_Strict):
+    """What the on-chain figure of a network measures, and what it cannot see.
+
+    `differences` are the reasons a reported figure can differ from it; the reported-vs-on-chain
+    mart states them beside every gap (docs/networks.md).
+    """
+
+    onchain: OnchainMeasure
+    offchain: str | None = Field(
+        default=None, min_length=3, description="what the network earns that no chain shows"
+    )
+    differences: list[Difference] = Field(default_factory=list)
+
+    @field_validator("differences")
+    @classmethod
+    def _unique(cls, v: list[Difference]) -> list[Difference]:
+        dupes = sorted({d.value for d in v if v.count(d) > 1})
+        if dupes:
+            raise ValueError(f"differences are listed once each; repeated: {dupes}")
+        return v
+
+    def why_they_differ(self) -> str:
+        """The declared reasons as one sentence per line (empty if none is declared)."""
+        return "\n".join(DIFFERENCE_REASONS[d] for d in self.differences)
 
 
 class NetworkConfig(_Strict):
     display_name: str
     devnet: bool = Field(description="a local stand-in, never shown as mainnet figures")
     description: str | None = None
+    measure: MeasureConfig | None = Field(
+        default=None, description="what the on-chain figure measures (reported vs on-chain)"
+    )
     sources: list[SourceConfig] = Field(min_length=1)
     revenue_rules: list[RevenueRule] = Field(default_factory=list)
+    unobservable: dict[Label, Annotated[str, Field(min_length=3)]] = Field(
+        default_factory=dict,
+        description="label -> why it cannot be read on chain: the marts show NULL, never 0",
+    )
+
+    @field_validator("unobservable", mode="before")
+    @classmethod
+    def _unobservable(cls, v: Any) -> Any:
+        return _unobservable_keys(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> NetworkConfig:
@@ -403,7 +656,43 @@ class NetworkConfig(_Strict):
                     f"revenue_rules[{i}].field {rule.field!r} is not an amount of "
                     f"{rule.event!r}; choose one of {list(events[rule.event])}"
                 )
+            self._check_shares(i, rule)
         return self
+
+    def _check_shares(self, i: int, rule: RevenueRule) -> None:
+        """Every base unit of fees is split: fees share = sum of the split labels' shares."""
+        where = f"revenue_rules[{i}] ({rule.source} {rule.event}.{rule.field})"
+        hidden = [lbl.value for lbl in rule.labels if lbl in self.unobservable]
+        if hidden:
+            raise ValueError(
+                f"{where} gives a share to {', '.join(hidden)}, which the network declares "
+                "unobservable: remove the label from the rule or from unobservable"
+            )
+        split = " + ".join(lbl.value for lbl in SPLIT_LABELS)
+        if Label.fees not in rule.labels:
+            # A rule whose split shares add up to zero moves amounts between labels and none
+            # into fees (Akash's BME burn: holders +1, supply side -1): fees are 0 by definition.
+            if Label.fees not in self.unobservable and rule.split_share != 0:
+                raise ValueError(
+                    f"{where} has no fees share: every labelled amount is part of fees; add "
+                    f"fees (= {split}, here {_fraction_text(rule.split_share)}) or declare "
+                    "fees unobservable on the network with a reason"
+                )
+            return
+        if any(lbl in self.unobservable for lbl in SPLIT_LABELS):
+            return  # part of the split is unknown: the shares cannot be checked to add up
+        fees = rule.share(Label.fees)
+        if fees != rule.split_share:
+            raise ValueError(
+                f"{where}: the fees share is {rule.labels[Label.fees]} but {split} shares add up "
+                f"to {_fraction_text(rule.split_share)}; every base unit of fees must land in "
+                "one of them: make them add up to the fees share, or declare the label that "
+                "cannot be observed in the network's unobservable with a reason"
+            )
+
+
+def _fraction_text(f: Fraction) -> str:
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
 
 
 class Config(_Strict):
@@ -468,6 +757,14 @@ class Config(_Strict):
                 f"{where}.chain {src.chain!r} is a {chain.kind} chain; a {src.kind.value} "
                 f"source reads a {want} chain"
             )
+        plan = src.reconciliation
+        if plan is not None and plan.method is Reconciliation.balance_of and (
+            token.address is None or token.chain != src.chain
+        ):
+            raise ValueError(
+                f"{where}.reconciliation: balance_of reads tokens.{src.token}'s contract on "
+                f"{src.chain!r}, but that token has no address on that chain"
+            )
         if src.kind is SourceKind.spl_burns and token.mint != src.address:
             raise ValueError(
                 f"{where}: an spl_burns source's address is its token's mint; "
@@ -475,8 +772,10 @@ class Config(_Strict):
             )
         if src.kind is SourceKind.akash_escrow:
             assert isinstance(chain, CosmosChainConfig)
-            for attr in ("address", "distribution_account"):
+            for attr in ("address", "distribution_account", "bme_account"):
                 value = getattr(src, attr)
+                if value is None:
+                    continue
                 if value.split("1", 1)[0] != chain.bech32_prefix:
                     raise ValueError(
                         f"{where}.{attr} {value!r} does not have the chain's bech32 prefix "
@@ -603,6 +902,12 @@ def bech32_encode(hrp: str, payload: bytes) -> str:
     mod = _bech32_polymod([*expanded, *data, 0, 0, 0, 0, 0, 0]) ^ 1
     checksum = [(mod >> 5 * (5 - i)) & 31 for i in range(6)]
     return hrp + "1" + "".join(_BECH32[d] for d in data + checksum)
+
+
+def module_account(prefix: str, module: str) -> str:
+    """A Cosmos SDK module account's address: bech32 of the first 20 bytes of sha256 of the
+    module name (x/auth `NewModuleAddress`), e.g. escrow, distribution, bme on Akash."""
+    return bech32_encode(prefix, hashlib.sha256(module.encode()).digest()[:20])
 
 
 def _format_error(path: Path, err: ValidationError) -> str:

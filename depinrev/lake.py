@@ -79,6 +79,17 @@ DATASETS: dict[str, pa.Schema] = {
     "token_prices": pa.schema(
         [*_COMMON, *_amount("answer"), *_amount("round_id"), pa.field("updated_at", pa.int64())]
     ),
+    # Akash: who funded which escrow account (owner), so a later range can tell a refund to
+    # a depositor from a payment without re-reading history (docs/readers.md).
+    "escrow_deposits": pa.schema(
+        [
+            *_COMMON,
+            pa.field("owner", pa.string()),
+            pa.field("depositor", pa.string()),
+            *_amount("amount"),
+        ]
+    ),
+    "bme_flows": pa.schema(_COMMON + _TRANSFER),
     # Substrate (Bittensor): log_index is the event's index in System.Events, transaction_index
     # the extrinsic's (-1 for block-level events, whose transaction_hash is the phase).
     "tao_events": pa.schema(
@@ -235,6 +246,24 @@ class Lake:
             if old.path != path and old.start <= end and start <= old.end:
                 old.path.unlink()
         return path
+
+    def remove_temp_files(self, network: str, chain_id: int) -> list[Path]:
+        """Delete the temporary files (`.<name>.tmp-<pid>`) of a network's chain: the half-written
+        chunks and checkpoints of a writer that was killed before its rename.
+
+        Only the holder of the network-chain's writer lock may call this (every writer of those
+        files holds it), so no temporary file deleted here can still be in use."""
+        removed: list[Path] = []
+        for dataset in ALL_SCHEMAS:
+            part = self.partition_dir(dataset, network, chain_id)
+            if part.is_dir():
+                removed += part.glob(f".{network}__{dataset}__*.parquet.tmp-*")
+        cp = self.checkpoint_path(network, chain_id)
+        if cp.parent.is_dir():
+            removed += cp.parent.glob(f".{cp.name}.tmp-*")
+        for path in removed:
+            path.unlink(missing_ok=True)
+        return removed
 
     def delete_from(self, network: str, chain_id: int, block: int) -> list[Path]:
         """Delete every chunk file of a network's chain starting at or after `block`

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from chains.transport import redact
 from depinrev.config import Config, SourceKind, load_config
 from devnet import scenario
 from devnet.abi import ARTIFACT_DIR, REPO_ROOT, calldata
@@ -27,10 +28,12 @@ from devnet.chain import ChainSender
 from devnet.ledger import (
     LEDGER_FILE,
     SUMMARY_FILE,
+    read_ledger,
     summarize,
     write_json,
     write_ledger,
 )
+from devnet.reported import REPORTED_FILE, simulated_figures, write_reported_figures
 from devnet.rpc import Rpc, try_chain_id
 from devnet.scenario import (
     ARBITRUM_NONCE_OFFSET,
@@ -252,7 +255,8 @@ def local_port(url: str, chain: str) -> int:
     u = urlparse(url)
     if u.hostname not in ("127.0.0.1", "localhost") or u.port is None:
         raise DevnetError(
-            f"chain {chain}: RPC URL {url} is not a local 127.0.0.1:<port> URL; the devnet only "
+            f"chain {chain}: RPC URL {redact(url)} is not a local 127.0.0.1:<port> URL; the "
+            "devnet only "
             "starts nodes on this machine"
         )
     return u.port
@@ -617,6 +621,12 @@ def devnet_up(
         summary_path=str(ddir / SUMMARY_FILE),
         events=events,
         elapsed_seconds=round(time.monotonic() - t_start, 2),
+    )
+    # The stand-ins' simulated "reported" figures, derived from this ledger (devnet/reported.py)
+    write_reported_figures(
+        simulated_figures(read_ledger(ddir / LEDGER_FILE),
+                          {name: t.decimals for name, t in config.tokens.items()}),
+        ddir / REPORTED_FILE,
     )
     write_json(state.to_json(), ddir / STATE_FILE)
     return state

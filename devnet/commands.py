@@ -1,4 +1,8 @@
-"""`depinrev devnet up | down | status`: the typer sub-app (mounted by depinrev.cli)."""
+"""`depinrev devnet up | down | status`: the typer sub-app (mounted by depinrev.cli).
+
+CLI layer: the simulator is imported inside each command, so mounting this app costs only
+typer. Errors (DevnetError, ConfigError) are raised: depinrev.cli.main answers them in one line.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from depinrev.config import ConfigError, default_config_path
-from devnet.api import DevnetError, devnet_down, devnet_status, devnet_up
+from depinrev.terminal import out
 
-app = typer.Typer(help="Local anvil devnet with a simulated 2025 history.", no_args_is_help=True)
-console = Console()
+app = typer.Typer(help="Local anvil devnet with a simulated 2025 history.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 DataDir = Annotated[
     Path, typer.Option("--data-dir", help="where state, logs, ledger and cache live")
@@ -37,21 +38,23 @@ def up(
     ] = False,
 ) -> None:
     """Start the nodes, deploy the contracts and replay 2025 (or restore it from the cache)."""
+    from rich.table import Table
+
+    from depinrev.config import default_config_path
+    from devnet.api import devnet_up
+
+    console = out()
     cfg = config or default_config_path()
     ddir = data_dir or _default_data_dir()
-    try:
-        state = devnet_up(
-            cfg,
-            ddir,
-            seed=seed,
-            scale=scale,
-            use_cache=not no_cache,
-            write_addresses=write_addresses,
-            log=lambda m: console.print(m, highlight=False),
-        )
-    except (DevnetError, ConfigError) as exc:
-        console.print(f"[red]devnet up failed:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    state = devnet_up(
+        cfg,
+        ddir,
+        seed=seed,
+        scale=scale,
+        use_cache=not no_cache,
+        write_addresses=write_addresses,
+        log=lambda m: console.print(m, highlight=False),
+    )
     table = Table(title=f"devnet up ({state.source}, {state.elapsed_seconds:.1f}s)")
     for col in ("chain", "chain id", "rpc url", "pid", "head block"):
         table.add_column(col)
@@ -64,12 +67,11 @@ def up(
 @app.command()
 def down(data_dir: DataDir = None) -> None:  # type: ignore[assignment]
     """Stop the nodes started by `up` (SIGTERM, then SIGKILL); safe to repeat."""
+    from devnet.api import devnet_down
+
+    console = out()
     ddir = data_dir or _default_data_dir()
-    try:
-        stopped = devnet_down(ddir, log=lambda m: console.print(m, highlight=False))
-    except DevnetError as exc:
-        console.print(f"[red]devnet down failed:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    stopped = devnet_down(ddir, log=lambda m: console.print(m, highlight=False))
     if not stopped:
         console.print("no devnet node was running", highlight=False)
 
@@ -77,11 +79,15 @@ def down(data_dir: DataDir = None) -> None:  # type: ignore[assignment]
 @app.command()
 def status(data_dir: DataDir = None) -> None:  # type: ignore[assignment]
     """Each chain's pid, URL, chain id, head block and whether it is alive."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from devnet.api import DevnetError, devnet_status
+
     ddir = data_dir or _default_data_dir()
     rows = devnet_status(ddir)
     if not rows:
-        console.print(f"no devnet state in {ddir}", highlight=False)
-        raise typer.Exit(1)
+        raise DevnetError(f"no devnet state in {ddir}: start one with `depinrev devnet up`")
     table = Table(title="devnet status")
     for col in ("chain", "pid", "rpc url", "chain id", "head block", "alive"):
         table.add_column(col)
@@ -92,6 +98,6 @@ def status(data_dir: DataDir = None) -> None:  # type: ignore[assignment]
             r["rpc_url"],
             str(r["chain_id"]),
             "-" if r["head_block"] is None else str(r["head_block"]),
-            "[green]yes[/green]" if r["alive"] else "[red]no[/red]",
+            Text("yes", style="green") if r["alive"] else Text("no", style="red"),
         )
-    console.print(table)
+    out().print(table)

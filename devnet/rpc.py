@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import orjson
 
+from chains.transport import redact
+
 
 class RpcError(RuntimeError):
     """A JSON-RPC call that returned an error object."""
@@ -38,7 +40,7 @@ class Rpc:
         resp.raise_for_status()
         data = orjson.loads(resp.content)
         if "error" in data:
-            raise RpcError(f"{method} failed on {self.url}: {data['error']}")
+            raise RpcError(f"{method} failed on {redact(self.url)}: {data['error']}")
         return data["result"]
 
     def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
@@ -59,7 +61,7 @@ class Rpc:
         for i, (method, _) in enumerate(calls):
             item = by_id[first + i]
             if "error" in item:
-                raise RpcError(f"{method} failed on {self.url}: {item['error']}")
+                raise RpcError(f"{method} failed on {redact(self.url)}: {item['error']}")
             out.append(item["result"])
         return out
 

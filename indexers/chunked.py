@@ -10,6 +10,7 @@ file last, then the checkpoint record.
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -20,8 +21,11 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from depinrev.config import ConfigError
+from chains.base import Header as Header
+from chains.transport import ChainMismatch as ChainMismatch
 from depinrev.lake import BLOCKS_SCHEMA, DATASETS, Checkpoint, ChunkRecord, Lake, ReorgRecord
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -29,10 +33,6 @@ R = TypeVar("R")
 _D38 = 10**38
 
 ProgressFn = Callable[[str, int, int], None]
-
-
-class ChainMismatch(ConfigError):
-    """The RPC endpoint serves another chain than the configuration says."""
 
 
 @dataclass
@@ -98,19 +98,15 @@ def writer_lock(lake: Lake, network: str, chain_id: int) -> Iterator[None]:
     with path.open("a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
+            # A writer killed mid-write (SIGKILL, power loss) leaves its temporary files; the
+            # lock holder is the only writer, so whatever temporary file is there is dead.
+            stale = lake.remove_temp_files(network, chain_id)
+            if stale:
+                log.warning("%s/%d: removed %d temporary file(s) of an interrupted writer",
+                            network, chain_id, len(stale))
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-@dataclass(frozen=True)
-class Header:
-    """A block (height or slot) as the blocks dataset keeps it."""
-
-    number: int
-    hash: str
-    parent_hash: str
-    timestamp: int
 
 
 def amount_fields(name: str, value: int | str | None) -> dict[str, Any]:

@@ -6,24 +6,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from chains.transport import RpcError
+from chains.blocktime import BlockClock
+from chains.cosmos import CosmosChain
+from chains.evm import EvmChain
+from chains.solana import MAX_SKIPPED_SLOTS as MAX_SKIPPED_SLOTS
+from chains.solana import SolanaChain
+from chains.substrate import SubstrateChain
 from depinrev.config import Config, CosmosChainConfig, SolanaChainConfig, SubstrateChainConfig
 from depinrev.lake import Lake
-from indexers.blocktime import BlockClock
 from indexers.chunked import ChainReport, IndexReport, ProgressFn
-from indexers.cosmos.extract import CosmosSession, header_of
-from indexers.cosmos.extract import connect as connect_cosmos
+from indexers.cosmos.extract import CosmosSession
 from indexers.driver import ChainSession, drive
 from indexers.evm.extract import EvmSession
-from indexers.evm.extract import connect as connect_evm
 from indexers.memory import bound_heap_growth
-from indexers.solana.extract import FINALIZED, SolanaSession
-from indexers.solana.extract import connect as connect_solana
+from indexers.solana.extract import SolanaSession
 from indexers.substrate.extract import SubstrateSession
-from indexers.substrate.extract import connect as connect_substrate
-
-# Solana leaves slots without a block; the clock reads the next produced one, at most this far.
-MAX_SKIPPED_SLOTS = 512
 
 # The chain kind's part of the one reader driver (indexers.driver).
 SESSIONS: dict[str, Callable[[Config, str, str], ChainSession]] = {
@@ -98,56 +95,18 @@ def index_chain(
 @contextmanager
 def chain_clock(config: Config, chain_name: str) -> Iterator[tuple[int, BlockClock]]:
     """The chain's last final block (slot, height) and a clock over its block times, for
-    turning days and quarters into block ranges; the chain's identity is checked first."""
+    turning days and quarters into block ranges; the chain's identity is checked first
+    (chains.evm / chains.solana / chains.cosmos / chains.substrate: the same access the
+    readers and the audit use)."""
     chain = config.any_chain(chain_name)
+    access: EvmChain | SolanaChain | CosmosChain | SubstrateChain
     if isinstance(chain, SolanaChainConfig):
-        sol = connect_solana(chain_name, chain)
-        try:
-            final = int(sol.call("getSlot", [FINALIZED])) - chain.finality_depth
-
-            def slot_time(slot: int) -> int:
-                for s in range(slot, slot + MAX_SKIPPED_SLOTS):
-                    try:
-                        t = sol.call("getBlockTime", [s])
-                    except RpcError:  # skipped or not available: the next produced slot
-                        continue
-                    if t is not None:
-                        return int(t)
-                raise LookupError(f"no block time for slots {slot}..{slot + MAX_SKIPPED_SLOTS}")
-
-            yield final, BlockClock(slot_time)
-        finally:
-            sol.close()
+        access = SolanaChain.connect(chain_name, chain)
     elif isinstance(chain, CosmosChainConfig):
-        rpc, status = connect_cosmos(chain_name, chain)
-        try:
-            head = int(status["sync_info"]["latest_block_height"])
-            yield (
-                head - chain.finality_depth,
-                BlockClock(lambda h: header_of(rpc.block(h)).timestamp),
-            )
-        finally:
-            rpc.close()
+        access = CosmosChain.connect(chain_name, chain)
     elif isinstance(chain, SubstrateChainConfig):
-        sub = connect_substrate(chain_name, chain)
-        try:
-            yield (
-                sub.finalized_head() - chain.finality_depth,
-                BlockClock(lambda n: sub.header_at(n).timestamp),
-            )
-        finally:
-            sub.close()
+        access = SubstrateChain.connect(chain_name, chain)
     else:
-        evm = connect_evm(chain_name, config.chain(chain_name))
-        try:
-            final = int(evm.call("eth_blockNumber"), 16) - chain.finality_depth
-
-            def evm_time(n: int) -> int:
-                block = evm.call("eth_getBlockByNumber", [hex(n), False])
-                if block is None:
-                    raise LookupError(f"block {n} is unknown to the node")
-                return int(block["timestamp"], 16)
-
-            yield final, BlockClock(evm_time)
-        finally:
-            evm.close()
+        access = EvmChain.connect(chain_name, config.chain(chain_name))
+    with access:
+        yield access.final(), access.clock()

@@ -28,6 +28,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from chains.blocktime import final_block
 from depinrev.config import SourceConfig
 from depinrev.lake import Checkpoint, ChunkRecord, Lake, ReorgRecord
 from indexers.chunked import (
@@ -153,7 +154,7 @@ def _run(
 ) -> ChainReport:
     cid = session.chain_id
     head = session.head()
-    final = head - session.finality_depth
+    final = final_block(head, session.finality_depth)
     first = min(s.start_block for s in session.sources)
     rng = aligned_range(first, final, session.chunk_size, from_block, to_block)
     report = ChainReport(chain_name, cid, head, final, rng)
@@ -181,6 +182,11 @@ def _run(
         lake, cp, network, cid, rng, session.chunk_size, session.datasets, overwrite
     )
     if todo:
+        # A chain kind that classifies with facts of earlier ranges (Akash: depositors of
+        # escrow accounts) reads them from the lake once, before its chunks.
+        load_history = getattr(session, "load_history", None)
+        if load_history is not None:
+            load_history(lake)
         session.prepare(todo)
     for rec in _write_chunks(session, lake, network, todo):
         record_chunk(

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -110,7 +111,12 @@ BACKFILL_STATUS = """
 query($id: String!) {
   partitionBackfillOrError(backfillId: $id) {
     __typename
-    ... on PartitionBackfill { id status numPartitions }
+    ... on PartitionBackfill {
+      id status numPartitions
+      assetBackfillData { assetBackfillStatuses {
+        ... on AssetPartitionsStatusCounts {
+          numPartitionsTargeted numPartitionsMaterialized numPartitionsFailed } } }
+    }
     ... on PythonError { message }
   }
 }"""
@@ -175,11 +181,25 @@ class DagsterWeb:
             raise BackfillError(f"backfill refused: {res['__typename']}: {res.get('message')}")
         return str(res["backfillId"])
 
-    def wait_backfill(self, backfill_id: str, timeout: float) -> str:
+    def wait_backfill(
+        self,
+        backfill_id: str,
+        timeout: float,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> str:
+        """Poll until the backfill ends; `progress(done, targeted)` counts asset partitions
+        (materialized or failed, of all targeted) at each poll."""
         deadline = time.monotonic() + timeout
         while True:
             res = self.query(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
             status = str(res.get("status"))
+            if progress is not None:
+                counts = (res.get("assetBackfillData") or {}).get("assetBackfillStatuses") or []
+                progress(
+                    sum(c.get("numPartitionsMaterialized", 0) + c.get("numPartitionsFailed", 0)
+                        for c in counts),
+                    sum(c.get("numPartitionsTargeted", 0) for c in counts),
+                )
             if status in _DONE:
                 return status
             if time.monotonic() > deadline:

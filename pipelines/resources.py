@@ -41,7 +41,12 @@ class LakeResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file and the optional user price CSV."""
+    """The DuckDB warehouse file, the optional user price CSV and reported-figure CSVs."""
 
     db_path: str
     prices_csv: str | None = None
+    # More reported figures than the seed's, e.g. the devnet's data/devnet/reported_figures.csv
+    reported_csv: list[str] | None = None
+
+    def reported_files(self) -> list[Path]:
+        return [Path(p) for p in self.reported_csv or []]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from warehouse.closing import Restatement, detect_restatements, ensure_closing_t
 from warehouse.dbt_run import DBT_DIR, DbtNodeResult, DbtResult, run_dbt_build
 from warehouse.prices import load_user_prices
 from warehouse.raw import create_raw_views, inventory
+from warehouse.reported import load_reported_figures
 from warehouse.rules import load_config_tables
 
 SCHEMAS = ("raw", "config", "staging", "intermediate", "marts", "audit")
@@ -81,9 +83,11 @@ def _connect_creating(db: Path) -> duckdb.DuckDBPyConnection:
 
 
 def prepare_inputs(
-    config: Config, lake: Lake, db_path: str | Path, *, prices_csv: str | Path | None = None
+    config: Config, lake: Lake, db_path: str | Path, *, prices_csv: str | Path | None = None,
+    reported_csv: list[Path] | None = None,
 ) -> int:
-    """Step 1, idempotent: schemas, config tables, user prices, raw views over the lake.
+    """Step 1, idempotent: schemas, config tables, user prices, reported figures beyond the
+    seed (`reported_csv`: CSV files with the seed's header), raw views over the lake.
 
     Returns the number of lake files the raw views read."""
     db = Path(db_path).resolve()
@@ -96,6 +100,7 @@ def prepare_inputs(
         ensure_closing_tables(con)
         load_config_tables(con, config)
         load_user_prices(con, config, prices_csv)
+        load_reported_figures(con, list(reported_csv or []))
         create_raw_views(con, lake.root, files)
         # dbt reads audit.* as a source: create the tables when no audit has run yet, but
         # never wipe the results of one (the audit and dbt may run as separate Dagster steps).
@@ -171,6 +176,7 @@ def finish_build(
     success: bool,
     error: str | None = None,
     audit_dir: str | Path | None = None,
+    reported_csv: list[Path] | None = None,
 ) -> BuildResult:
     """Step 4, after `dbt build`: record results, write manifests, detect restatements."""
     db = Path(db_path).resolve()
@@ -206,21 +212,40 @@ def build_warehouse(
     audit: bool = True,
     reader_factory: ReaderFactory | None = None,
     audit_dir: str | Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    reported_csv: list[Path] | None = None,
 ) -> BuildResult:
     """Build (or rebuild) the warehouse; never raises for failing tests or audits: see `.ok`.
 
     reader_factory: how to reach each chain (default: JSON-RPC at ChainConfig.rpc_url()).
     audit_dir: where manifest JSON files go (default: `<db dir>/audit`).
+    progress: told (step, done, total) as the steps go: "inputs", "chain audit" (0/1 then
+    1/1) and "dbt build" (nodes finished of nodes selected).
+    reported_csv: reported figures beyond the seed (e.g. the devnet's simulated ones).
     """
+
+    def step(what: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(what, done, total)
+
     config = load_config(config_path)
     lake = Lake(lake_root)
     db = Path(db_path).resolve()
-    n_files = prepare_inputs(config, lake, db, prices_csv=prices_csv)
+    step("inputs", 0, 1)
+    n_files = prepare_inputs(config, lake, db, prices_csv=prices_csv,
+                             reported_csv=reported_csv)
+    step("inputs", 1, 1)
     build_id, full_refresh = start_build(db, config_path, lake, config=config,
                                          prices_csv=prices_csv, lake_file_count=n_files,
                                          audit_ran=audit)
-    audit_result = audit_warehouse(config, lake, db, reader_factory) if audit else None
-    dbt = run_dbt_build(db, db.parent / "dbt_work", full_refresh=full_refresh)
+    audit_result = None
+    if audit:
+        step("chain audit", 0, 1)
+        audit_result = audit_warehouse(config, lake, db, reader_factory)
+        step("chain audit", 1, 1)
+    step("dbt build", 0, 0)  # dbt parses for ~10 s before the first node
+    dbt = run_dbt_build(db, db.parent / "dbt_work", full_refresh=full_refresh,
+                        progress=lambda done, total: step("dbt build", done, total))
     result = finish_build(db, build_id, dbt.nodes, success=dbt.success, error=dbt.error,
                           audit_dir=audit_dir)
     result.audit = audit_result

@@ -10,11 +10,56 @@ import csv
 import io
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from depinrev.quarters import Quarter
+
+FORMATS = ("table", "csv", "json", "markdown")
+ROUNDED = "amounts rounded for display; exact figures: --format csv or json"
+
+
+class WarehouseError(RuntimeError):
+    """No warehouse file, or one without the tables a report needs (a build that failed)."""
+
+
+def open_warehouse(db: str | Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection to an existing warehouse file; never creates one (a typo in --db would
+    otherwise leave an empty warehouse behind)."""
+    path = Path(db)
+    if not path.is_file():
+        raise WarehouseError(f"no warehouse at {path}: build it with `depinrev build` or give --db")
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:  # locked by a running build, or not a DuckDB file
+        raise WarehouseError(f"cannot open the warehouse {path}: {exc}") from exc
+
+
+def require_tables(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
+    """Raise WarehouseError naming the first missing `schema.table`, and what the last build
+    said, instead of DuckDB's CatalogException."""
+    have = {f"{s}.{t}" for s, t in con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = current_database()").fetchall()}
+    missing = [t for t in tables if t not in have]
+    if not missing:
+        return
+    path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()[0][0]
+    last = None
+    if "audit.builds" in have:
+        last = con.execute(
+            "select build_id, dbt_success from audit.builds order by started_at desc limit 1"
+        ).fetchall()
+    if last and last[0][1] is not True:
+        why = (f"its last build {last[0][0]} did not finish dbt; `depinrev build` again and "
+               "read its errors")
+    else:
+        why = "it has not been built; run `depinrev build`"
+    raise WarehouseError(f"warehouse {path} has no table {missing[0]}: {why}")
 
 REPORT_COLUMNS = (
     "network", "quarter", "token", "fees", "supply_side_revenue", "revenue", "protocol_revenue",
@@ -34,6 +79,7 @@ def report_rows(
     con: duckdb.DuckDBPyConnection, quarter: str | None = None, network: str | None = None
 ) -> list[dict[str, Any]]:
     q = Quarter.parse(quarter).label if quarter else None
+    require_tables(con, "marts.fct_network_revenue_quarterly")
     live = con.execute(
         """
         select network, quarter, token, decimals, audit_status,
@@ -84,7 +130,10 @@ def report_rows(
     return out
 
 
-def render(rows: list[dict[str, Any]], fmt: str, title: str = "") -> str:
+def render(
+    rows: list[dict[str, Any]], fmt: str, title: str = "", *, caption: str | None = ROUNDED
+) -> str:
+    """Rows as a table (rich, text as it is), csv, json or markdown; `caption` under a table."""
     cols = list(REPORT_COLUMNS) if not rows else list(rows[0])
     if fmt == "json":
         return json.dumps(rows, indent=1, default=str)
@@ -117,17 +166,17 @@ def render(rows: list[dict[str, Any]], fmt: str, title: str = "") -> str:
             except ArithmeticError:
                 return cell(v)
 
-        t = Table(title=title or None,
-                  caption="amounts rounded for display; exact figures: --format csv or json")
+        t = Table(title=title or None, caption=caption)
         for c in cols:
             numeric = c in _LABELS or c.endswith("_usd")
             t.add_column(c, overflow="fold", justify="right" if numeric else "left")
         for r in rows:
             t.add_row(*(shown(c, r[c]) for c in cols))
-        console = Console(width=220, record=True, file=io.StringIO())
+        # markup off: a name or a message with brackets is shown as it is, never as a style
+        console = Console(width=220, record=True, file=io.StringIO(), markup=False)
         console.print(t)
         return console.export_text()
-    raise ValueError(f"unknown format {fmt!r}; choose table, csv, json or markdown")
+    raise ValueError(f"unknown format {fmt!r}; choose {', '.join(FORMATS)}")
 
 
 def report(
@@ -149,6 +198,9 @@ def explain(
 ) -> str:
     """How each figure is composed (label x token x rule), the largest events, the evidence."""
     q = Quarter.parse(quarter).label
+    require_tables(con, "marts.fct_revenue_events", "audit.quarter_blocks",
+                   "audit.coverage_checks", "audit.reconciliations", "audit.quarter_audits",
+                   "audit.manifests")
     composition = _query(
         con,
         """
@@ -191,7 +243,10 @@ def explain(
     parts = [f"{network} {q}"]
     for name, rows in sections.items():
         if rows:
-            parts.append(render(rows, "markdown" if fmt == "markdown" else fmt, name))
+            parts.append(render(rows, "markdown" if fmt == "markdown" else fmt, name,
+                                caption=None))
         else:
             parts.append(f"{name}: (none)\n")
+    if fmt == "table":
+        parts.append(ROUNDED + "\n")  # once, under the last table
     return "\n".join(parts)

@@ -2,7 +2,11 @@
 
 Revenue rules live in the YAML file, never as SQL constants: before dbt runs, `load_config_tables`
 writes them (and networks, tokens, sources) into the `config` schema, and dbt declares those
-tables as sources. A share is kept as an exact fraction (numerator, denominator).
+tables as sources. A share is kept as an exact fraction (numerator, denominator). Each rule row
+also carries the rule's split (the sum of its split labels' shares, as a fraction) and the label
+that takes each event's rounding remainder, so that dbt can put every base unit in a label
+(intermediate/int_revenue_events_labelled). Labels a network declares unobservable go to
+config.unobservable with their reasons; the marts show them NULL.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ class RuleRow:
     share_numerator: int
     share_denominator: int
     share_text: str
+    split_numerator: int
+    split_denominator: int
+    remainder_to: str | None
     token: str
     note: str | None
     # Runtime spec versions the rule covers (substrate): [spec_from, spec_to], open-ended when
@@ -79,6 +86,8 @@ def expand_rules(config: Config) -> list[RuleRow]:
         ranges = spec_ranges(net.revenue_rules)
         for i, rule in enumerate(net.revenue_rules):
             src = sources[rule.source]
+            split = rule.split_share
+            remainder = rule.remainder_label
             for label in rule.labels:
                 share = Fraction(str(rule.labels[label]))
                 out.append(
@@ -95,6 +104,9 @@ def expand_rules(config: Config) -> list[RuleRow]:
                         share_numerator=share.numerator,
                         share_denominator=share.denominator,
                         share_text=str(rule.labels[label]),
+                        split_numerator=split.numerator,
+                        split_denominator=split.denominator,
+                        remainder_to=None if remainder is None else remainder.value,
                         token=src.token,
                         note=rule.note,
                         spec_from=ranges[i][0],
@@ -102,17 +114,6 @@ def expand_rules(config: Config) -> list[RuleRow]:
                     )
                 )
     return out
-
-
-def apply_share(amount_raw: int, numerator: int, denominator: int) -> int:
-    """The labelled raw amount: amount x share, rounded toward zero to whole base units.
-
-    This is the rule the SQL applies per event (HUGEINT `//` truncates toward zero); ground
-    truth computed from a ledger must use this function so that totals agree exactly.
-    """
-    product = amount_raw * numerator
-    q = abs(product) // denominator
-    return q if product >= 0 else -q
 
 
 _DDL = """
@@ -126,7 +127,7 @@ create or replace table config.chains (
 create or replace table config.tokens (
     token varchar primary key, symbol varchar not null, decimals integer not null,
     chain varchar, chain_id bigint, address varchar, stablecoin boolean not null,
-    coingecko_id varchar);
+    coingecko_id varchar, usd_peg_from_block bigint);
 create or replace table config.sources (
     network varchar not null, source varchar not null, kind varchar not null,
     chain varchar not null, chain_id bigint not null, address varchar not null,
@@ -137,9 +138,16 @@ create or replace table config.revenue_rules (
     chain varchar not null, chain_id bigint not null, dataset varchar not null,
     event varchar not null, field varchar not null, label varchar not null,
     share_numerator bigint not null, share_denominator bigint not null,
-    share_text varchar not null, token varchar not null, note varchar,
-    spec_from integer not null, spec_to integer,
+    share_text varchar not null, split_numerator bigint not null,
+    split_denominator bigint not null, remainder_to varchar, token varchar not null,
+    note varchar, spec_from integer not null, spec_to integer,
     primary key (rule_id, label));
+create or replace table config.unobservable (
+    network varchar not null, label varchar not null, reason varchar not null,
+    primary key (network, label));
+create or replace table config.network_measures (
+    network varchar primary key, onchain_measure varchar not null, offchain varchar,
+    differences varchar not null, why_they_differ varchar not null);
 create or replace table config.source_tokens (
     network varchar not null, source varchar not null, chain_id bigint not null,
     token varchar not null, primary key (network, source, token));
@@ -156,6 +164,14 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             [name, net.display_name, net.devnet, net.description,
              ",".join(config.chains_of(name))],
         )
+    for name in sorted(config.networks):
+        m = config.networks[name].measure
+        if m is not None:
+            con.execute(
+                "insert into config.network_measures values (?, ?, ?, ?, ?)",
+                [name, m.onchain.value, m.offchain, ",".join(d.value for d in m.differences),
+                 m.why_they_differ()],
+            )
     for name in sorted(config.chains):
         ch = config.chains[name]
         con.execute(
@@ -166,9 +182,9 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         t = config.tokens[name]
         chain_id = config.chains[t.chain].chain_id if t.chain else None
         con.execute(
-            "insert into config.tokens values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into config.tokens values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [name, t.symbol, t.decimals, t.chain, chain_id, t.address, t.stablecoin,
-             t.coingecko_id],
+             t.coingecko_id, t.usd_peg_from_block],
         )
     for nname in sorted(config.networks):
         for s in config.networks[nname].sources:
@@ -185,8 +201,12 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     for r in expand_rules(config):
         con.execute(
             "insert into config.revenue_rules values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [r.rule_id, r.network, r.source, r.chain, r.chain_id, r.dataset, r.event, r.field,
-             r.label, r.share_numerator, r.share_denominator, r.share_text, r.token, r.note,
-             r.spec_from, r.spec_to],
+             r.label, r.share_numerator, r.share_denominator, r.share_text, r.split_numerator,
+             r.split_denominator, r.remainder_to, r.token, r.note, r.spec_from, r.spec_to],
         )
+    for nname in sorted(config.networks):
+        for label, reason in sorted(config.networks[nname].unobservable.items()):
+            con.execute("insert into config.unobservable values (?, ?, ?)",
+                        [nname, label.value, reason])

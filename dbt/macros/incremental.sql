@@ -10,7 +10,7 @@ delete from {{ this }}
 where lake_file in (
     select distinct events.lake_file
     from {{ this }} as events
-    left join {{ source('audit', 'lake_files') }} as files
+    left join {{ ref('stg_audit__lake_files') }} as files
         on files.path = events.lake_file
     left join {{ ref('int_token_prices_daily') }} as prices
         on prices.token = events.token and prices.price_date = events.block_date

@@ -4,9 +4,13 @@ Measure: settled cash. The escrow module emits no payment events of its own; a p
 bank `transfer` out of the escrow module account. Each outflow is classified, within its
 scope (one transaction, or one block phase for block-level events), by who receives it:
 
+0. the BME module account (node v2.0.0+)                -> bme_conversion (not revenue)
 1. the distribution module account                      -> take_payment (protocol revenue)
 2. a tenant: an `owner` of a lease/deployment/order/bid
    id named by an Akash event of the same scope          -> tenant_refund (not revenue)
+2b. a depositor of a tenant of the scope (escrow_deposits
+   at or below this height), not a provider the scope
+   names                                                 -> depositor_refund (not revenue)
 3. a provider whose bid closes next to it (a bid-closed
    event for that provider with no other Akash event
    between them, on either side), or any outflow in a
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,10 +52,29 @@ class Marker:
     """An Akash lifecycle event: what happened and to which lease or bid."""
 
     event: Event
-    what: str  # lease-created, lease-closed, bid-closed, other
+    what: str  # lease-created, lease-closed, bid-closed, bid-created, other
     ref: LeaseRef
     price_denom: str | None = None
     price_amount: str | None = None
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """A transfer into the escrow module account: who funded whose escrow account.
+
+    The escrow keeper moves a deposit from the depositor (the owner, or with an authz
+    DepositDeploymentAuthorization the granter) with a bank send that names no escrow account,
+    and no escrow event names it either (x/escrow at v0.24.x, v1.x, v2.0.0), so the owner is
+    taken from the message: the owner of a deployment event in it, else the owner of a bid
+    (whose deposit the provider pays) as the bid's provider, else the message's signer.
+    """
+
+    transfer: Transfer
+    owner: str | None
+
+
+# (owner, address, height) -> whether address had deposited into owner's escrow by then
+DepositorLookup = Callable[[str, str, int], bool]
 
 
 @dataclass
@@ -73,15 +97,18 @@ def marker(ev: Event) -> Marker | None:
     (`akash.market.v1.EventLeaseCreated{id, price}`, whose values are JSON)."""
     if ev.type == _LEGACY:
         action = ev.get("action") or "other"
+        if ev.get("module") == "deployment" and action not in ("lease-created", "lease-closed"):
+            action = "deployment"
         ref = LeaseRef(ev.get("owner"), _int(ev.get("dseq")), ev.get("provider"))
         return Marker(ev, action, ref, ev.get("price-denom"), ev.get("price-amount"))
     m = _TYPED.match(ev.type)
     if m is None:
         return None
     name = m[3]
-    what = {"LeaseCreated": "lease-created", "LeaseClosed": "lease-closed"}.get(name)
+    what = {"LeaseCreated": "lease-created", "LeaseClosed": "lease-closed",
+            "BidClosed": "bid-closed", "BidCreated": "bid-created"}.get(name)
     if what is None:
-        what = "bid-closed" if name == "BidClosed" else "other"
+        what = "deployment" if m[1] == "deployment" else "other"
     ident = _json(ev.get("id"))
     price = _json(ev.get("price"))
     ref = LeaseRef(ident.get("owner"), _int(ident.get("dseq")), ident.get("provider"))
@@ -106,7 +133,14 @@ def _scopes(events: list[Event]) -> list[list[Event]]:
     return list(groups.values())
 
 
-def classify_scope(events: list[Event], escrow: str, distribution: str) -> list[Classified]:
+def classify_scope(
+    events: list[Event],
+    escrow: str,
+    distribution: str,
+    bme: str | None = None,
+    height: int = 0,
+    depositor: DepositorLookup | None = None,
+) -> list[Classified]:
     """Lifecycle markers and escrow outflows of one scope, classified by the rules above."""
     items: list[tuple[Event, Marker | None, list[Transfer]]] = []
     segment = 0
@@ -119,6 +153,7 @@ def classify_scope(events: list[Event], escrow: str, distribution: str) -> list[
         seg_of.append(segment)
     markers = [(i, m) for i, (_, m, _) in enumerate(items) if m is not None]
     tenants = {m.ref.owner for _, m in markers if m.ref.owner}
+    providers = {m.ref.provider for _, m in markers if m.ref.provider}
     actions: dict[int, str] = {}
     for i, (ev, _, _) in enumerate(items):
         if ev.type == "message" and ev.get("action"):
@@ -143,16 +178,25 @@ def classify_scope(events: list[Event], escrow: str, distribution: str) -> list[
         if m.what in ("lease-created", "lease-closed"):
             leases_by_seg.setdefault(seg_of[i], []).append(m.ref)
 
+    def refunds_depositor(recipient: str) -> bool:
+        return depositor is not None and recipient not in providers and any(
+            depositor(owner, recipient, height) for owner in sorted(tenants)
+        )
+
     out: list[Classified] = []
     for i, (_, m, outs) in enumerate(items):
         if m is not None and m.what in ("lease-created", "lease-closed"):
             out.append(Classified(m.what.replace("-", "_"), None, m, m.ref))
         seg = seg_of[i]
         for t in outs:
-            if t.recipient == distribution:
+            if bme is not None and t.recipient == bme:
+                kind = "bme_conversion"
+            elif t.recipient == distribution:
                 kind = "take_payment"
             elif t.recipient in tenants:
                 kind = "tenant_refund"
+            elif refunds_depositor(t.recipient):
+                kind = "depositor_refund"
             elif (i, t.part) in claimed or (
                 (seg in created and seg not in closed) or _CREATE_LEASE.search(actions.get(seg, ""))
             ):
@@ -160,6 +204,50 @@ def classify_scope(events: list[Event], escrow: str, distribution: str) -> list[
             else:
                 kind = "provider_payment"
             out.append(Classified(kind, t, None, _lease_for(leases_by_seg.get(seg, []), t, kind)))
+    return out
+
+
+def deposits_in_scope(
+    events: list[Event], escrow: str, modules: frozenset[str] = frozenset()
+) -> list[Deposit]:
+    """Transfers into the escrow module account of one scope, each with its account's owner
+    (see Deposit): per message, a deployment event's owner, else a bid's provider, else the
+    message's signer. Transfers from `modules` (the BME account giving back converted
+    balances as ACT) fund no one's account: they are not deposits."""
+    segments: list[list[Event]] = []
+    for ev in events:
+        if not segments or (ev.type == "message" and ev.get("action")):
+            segments.append([])
+        segments[-1].append(ev)
+    out: list[Deposit] = []
+    for seg in segments:
+        ins = [t for ev in seg for t in transfers(ev)
+               if t.recipient == escrow and t.sender not in modules]
+        if not ins:
+            continue
+        marks = [m for m in (marker(ev) for ev in seg) if m is not None]
+        deployment = sorted({m.ref.owner for m in marks if m.what == "deployment" and m.ref.owner})
+        bids = sorted({m.ref.provider for m in marks if m.what == "bid-created"
+                       and m.ref.provider})
+        signer = next((ev.get("sender") for ev in seg if ev.type == "message"
+                       and ev.get("sender")), None)
+        owner = (deployment[0] if len(deployment) == 1 else None) if deployment else (
+            (bids[0] if len(bids) == 1 else None) if bids else signer)
+        out.extend(Deposit(t, owner) for t in ins)
+    return out
+
+
+def bme_flows(events: list[Event], bme: str) -> list[tuple[str, Transfer]]:
+    """AKT moved into the BME module account (akt_burned: AKT given up for ACT, or escrow
+    balances converted by the v2.0.0 upgrade) and out of it (akt_reminted: AKT paid back for
+    burned ACT), in block order; the caller keeps the AKT denom only."""
+    out: list[tuple[str, Transfer]] = []
+    for ev in events:
+        for t in transfers(ev):
+            if t.recipient == bme and t.sender != bme:
+                out.append(("akt_burned", t))
+            elif t.sender == bme and t.recipient != bme:
+                out.append(("akt_reminted", t))
     return out
 
 
@@ -187,8 +275,24 @@ def _lease_for(leases: list[LeaseRef], t: Transfer, kind: str) -> LeaseRef | Non
     return distinct.pop() if len(distinct) == 1 else None
 
 
-def classify_block(events: list[Event], escrow: str, distribution: str) -> list[Classified]:
+def classify_block(
+    events: list[Event],
+    escrow: str,
+    distribution: str,
+    bme: str | None = None,
+    height: int = 0,
+    depositor: DepositorLookup | None = None,
+) -> list[Classified]:
     out: list[Classified] = []
     for scope in _scopes(events):
-        out.extend(classify_scope(scope, escrow, distribution))
+        out.extend(classify_scope(scope, escrow, distribution, bme, height, depositor))
+    return out
+
+
+def deposits_in_block(
+    events: list[Event], escrow: str, modules: frozenset[str] = frozenset()
+) -> list[Deposit]:
+    out: list[Deposit] = []
+    for scope in _scopes(events):
+        out.extend(deposits_in_scope(scope, escrow, modules))
     return out

@@ -14,16 +14,22 @@ import base64
 import hashlib
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from chains.transport import JsonRpcClient, RpcError
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from chains import cosmos as cosmos_chain
+from chains.cosmos import TendermintRpc as TendermintRpc
+from chains.cosmos import header_of as header_of
+from chains.cosmos import parse_time as parse_time
+from chains.transport import RpcError
 from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, CosmosChainConfig, SourceConfig, SourceKind
-from depinrev.lake import Checkpoint, ReorgRecord
+from depinrev.lake import Checkpoint, Lake, ReorgRecord
 from indexers.chunked import (
-    ChainMismatch,
     ChainReport,
     Header,
     amount_fields,
@@ -31,8 +37,15 @@ from indexers.chunked import (
     rows_table,
     run_bounded,
 )
-from indexers.cosmos.akash import Classified, classify_block
-from indexers.cosmos.events import BlockEvents, decode_block_results
+from indexers.cosmos.akash import (
+    Classified,
+    Deposit,
+    bme_flows,
+    classify_block,
+    deposits_in_block,
+    marker,
+)
+from indexers.cosmos.events import BlockEvents, decode_block_results, transfers
 from indexers.driver import ChunkOutput
 
 log = logging.getLogger(__name__)
@@ -42,26 +55,6 @@ DATASETS = list(CATALOGUE[SourceKind.akash_escrow].datasets)
 PARTS_PER_EVENT = 1000
 # transaction_index of block-level events (begin/end/finalize block): they have no tx.
 BLOCK_EVENT_TX_INDEX = -1
-
-
-class TendermintRpc:
-    """The three CometBFT routes the reader needs, by composition over JsonRpcClient."""
-
-    def __init__(self, url: str) -> None:
-        self.client = JsonRpcClient(url)
-
-    def close(self) -> None:
-        self.client.close()
-
-    def status(self) -> dict[str, Any]:
-        return dict(self.client.call("status"))
-
-    def block(self, height: int) -> dict[str, Any]:
-        # CometBFT's int64 params are JSON strings.
-        return dict(self.client.call("block", [str(height)]))
-
-    def block_results(self, height: int) -> dict[str, Any]:
-        return dict(self.client.call("block_results", [str(height)]))
 
 
 @dataclass
@@ -78,43 +71,9 @@ def tx_hash(tx_b64: str) -> str:
     return hashlib.sha256(base64.b64decode(tx_b64)).hexdigest().upper()
 
 
-def parse_time(text: str) -> int:
-    """RFC 3339 with up to nanoseconds ("2024-01-02T03:04:05.123456789Z") to Unix seconds."""
-    head, _, rest = text.partition(".")
-    if not rest:
-        head = text.rstrip("Z")
-        rest = "Z"
-    tz = rest.lstrip("0123456789")
-    tz = "+00:00" if tz in ("Z", "") else tz
-    return int(datetime.fromisoformat(head.rstrip("Z") + tz).astimezone(UTC).timestamp())
-
-
-def header_of(block: dict[str, Any]) -> Header:
-    h = block["block"]["header"]
-    return Header(
-        int(h["height"]),
-        block["block_id"]["hash"],
-        (h.get("last_block_id") or {}).get("hash") or "",
-        parse_time(h["time"]),
-    )
-
-
 def connect(chain_name: str, chain: CosmosChainConfig) -> tuple[TendermintRpc, dict[str, Any]]:
     """A client for the chain, refused unless /status names the configured chain."""
-    rpc = TendermintRpc(chain.rpc_url())
-    try:
-        status = rpc.status()
-    except Exception:
-        rpc.close()
-        raise
-    got = (status.get("node_info") or {}).get("network")
-    if got != chain.chain_name:
-        rpc.close()
-        raise ChainMismatch(
-            f"chains.{chain_name}: the RPC at {rpc.client.url} serves chain {got!r}, "
-            f"but the configuration says chain_name {chain.chain_name!r}; refusing to index"
-        )
-    return rpc, status
+    return cosmos_chain.connect(chain_name, chain)
 
 
 def payment_rows(
@@ -168,16 +127,157 @@ def payment_rows(
             row.update(amount_fields("amount", c.transfer.coin.amount))
             if c.kind in ("provider_payment", "deposit_returned"):
                 row["provider"] = c.transfer.recipient
-            elif c.kind == "tenant_refund":
+            elif c.kind in ("tenant_refund", "depositor_refund"):
+                # the refunded party: the tenant, or the depositor (an authz granter)
                 row["tenant"] = c.transfer.recipient
+                if c.kind == "depositor_refund":
+                    row["provider"] = None
+            elif c.kind == "bme_conversion":
+                row["provider"] = None
         elif c.marker is not None and c.marker.price_amount is not None:
             row.update(amount_fields("price_per_block", c.marker.price_amount))
         rows.append(row)
     return rows
 
 
+class Depositors:
+    """Who deposited into whose escrow account, and from which height: the escrow_deposits
+    rows of the lake (any range indexed before) and of this run. A refund at height h goes to
+    a depositor whose first deposit into that owner's account is at or below h."""
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, owner: str | None, depositor: str, height: int) -> None:
+        if owner is None or owner == depositor:
+            return  # the owner's own money comes back as a tenant refund already
+        key = (owner, depositor)
+        with self._lock:
+            if height < self._first.get(key, height + 1):
+                self._first[key] = height
+
+    def __call__(self, owner: str, depositor: str, height: int) -> bool:
+        first = self._first.get((owner, depositor))
+        return first is not None and first <= height
+
+    def load(self, lake: Lake, network: str, chain_id: int) -> None:
+        for c in lake.chunk_files("escrow_deposits", network, chain_id):
+            t = pq.read_table(c.path, columns=["owner", "depositor", "block_number"])
+            t = t.filter(pc.is_valid(t["owner"]))
+            for owner, dep, height in zip(t["owner"].to_pylist(), t["depositor"].to_pylist(),
+                                          t["block_number"].to_pylist(), strict=True):
+                self.add(owner, dep, height)
+
+
+def _event_row(
+    ev_tx_index: int | None,
+    ev_phase: str,
+    ordinal: int,
+    part: int,
+    txs: list[str],
+    header: Header,
+    src: SourceConfig,
+    network: str,
+    chain_id: int,
+    token: str,
+    event: str,
+) -> dict[str, Any]:
+    if part >= PARTS_PER_EVENT:
+        raise ValueError(f"height {header.number}: more than {PARTS_PER_EVENT} coins in one event")
+    return {
+        "chain_id": chain_id,
+        "network": network,
+        "source": src.name,
+        "token": token,
+        "address": src.address,
+        "event": event,
+        "block_number": header.number,
+        "block_hash": header.hash,
+        "block_timestamp": header.timestamp,
+        "transaction_hash": tx_hash(txs[ev_tx_index]) if ev_tx_index is not None else ev_phase,
+        "transaction_index": ev_tx_index if ev_tx_index is not None else BLOCK_EVENT_TX_INDEX,
+        "log_index": ordinal * PARTS_PER_EVENT + part,
+    }
+
+
+def deposit_rows(
+    deposits: list[Deposit], block: dict[str, Any], header: Header, src: SourceConfig,
+    network: str, chain_id: int, denoms: dict[str, str], unknown: dict[str, int],
+) -> list[dict[str, Any]]:
+    """escrow_deposits rows of one block's transfers into the escrow module account."""
+    txs = (block["block"].get("data") or {}).get("txs") or []
+    rows = []
+    for d in deposits:
+        t = d.transfer
+        token = denoms.get(t.coin.denom)
+        if token is None:
+            unknown[t.coin.denom] = unknown.get(t.coin.denom, 0) + 1
+            continue
+        row = _event_row(t.event.tx_index, t.event.phase, t.event.ordinal, t.part, txs, header,
+                         src, network, chain_id, token, "deposit")
+        row.update(owner=d.owner, depositor=t.sender, **amount_fields("amount", t.coin.amount))
+        rows.append(row)
+    return rows
+
+
+def bme_rows(
+    flows: Iterable[tuple[str, Any]], block: dict[str, Any], header: Header, src: SourceConfig,
+    network: str, chain_id: int, akt_denom: str | None,
+) -> list[dict[str, Any]]:
+    """bme_flows rows: AKT (the source token's denom) into and out of the BME account."""
+    txs = (block["block"].get("data") or {}).get("txs") or []
+    rows = []
+    for event, t in flows:
+        if t.coin.denom != akt_denom:
+            continue
+        row = _event_row(t.event.tx_index, t.event.phase, t.event.ordinal, t.part, txs, header,
+                         src, network, chain_id, src.token, event)
+        row.update(from_address=t.sender, to_address=t.recipient,
+                   **amount_fields("amount", t.coin.amount))
+        rows.append(row)
+    return rows
+
+
+# Events that make rows without moving the accounts' coins: a lease created or closed (legacy
+# `akash.v1` action attribute before node v1.0.0, typed events from v1.0.0).
+MARKER_QUERIES = (
+    "akash.v1.action='lease-created'",
+    "akash.v1.action='lease-closed'",
+    "akash.market.v1.EventLeaseCreated.id EXISTS",
+    "akash.market.v1.EventLeaseClosed.id EXISTS",
+)
+
+
+def search_queries(sources: list[SourceConfig]) -> list[str]:
+    """CometBFT queries whose matches are every height that can give a row: transfers out of
+    and into the escrow account, into and out of the BME account, and lease markers."""
+    out: list[str] = []
+    for src in sources:
+        for account in (src.address, src.bme_account):
+            if account:
+                out += [f"transfer.sender='{account}'", f"transfer.recipient='{account}'"]
+    return sorted(set(out)) + list(MARKER_QUERIES)
+
+
+def active_heights(rpc: TendermintRpc, sources: list[SourceConfig], lo: int, hi: int
+                   ) -> set[int]:
+    """Search, then read: the heights in [lo, hi] that can hold a row, from tx_search
+    (transactions) and block_search (begin/end/finalize-block events)."""
+    heights: set[int] = set()
+    for query in search_queries(sources):
+        for method in ("tx_search", "block_search"):
+            heights |= rpc.search_heights(method, query, lo, hi)
+    return heights
+
+
+def _modules(src: SourceConfig) -> frozenset[str]:
+    return frozenset(a for a in (src.bme_account, src.distribution_account) if a)
+
+
 def _index_chunk(
     rpc: TendermintRpc,
+    config: Config,
     denoms: dict[str, str],
     network: str,
     chain: CosmosChainConfig,
@@ -185,38 +285,82 @@ def _index_chunk(
     start: int,
     end: int,
     stats: _Stats,
+    depositors: Depositors,
+    active: set[int] | None = None,
 ) -> ChunkOutput:
+    """One chunk: every height (active None), or, after a search, only the active heights
+    and the chunk's two boundary heights (same rows, same files: the other heights hold
+    nothing the reader keeps)."""
+    if active is None:
+        heights: list[int] = list(range(start, end + 1))
+    else:
+        heights = sorted({start, end} | {h for h in active if start <= h <= end})
 
     def read(height: int) -> tuple[dict[str, Any], BlockEvents]:
         return rpc.block(height), decode_block_results(rpc.block_results(height))
 
-    rows: list[dict[str, Any]] = []
+    payments: list[dict[str, Any]] = []
+    deposits: list[dict[str, Any]] = []
+    bme: list[dict[str, Any]] = []
     headers: dict[int, Header] = {}
     unknown: dict[str, int] = {}
-    for block, be in run_bounded(read, range(start, end + 1), chain.concurrency):
+    # Blocks arrive as they finish; deposits of the whole chunk are known before any refund
+    # is classified (a refund at h needs the deposits at or below h), so the blocks with
+    # Akash activity are kept and classified in height order after the reads.
+    kept: list[tuple[int, dict[str, Any], Header, BlockEvents]] = []
+    for block, be in run_bounded(read, heights, chain.concurrency):
         header = header_of(block)
         if header.number != be.height:
             raise RpcError("block_results", None, f"asked height {header.number}, got {be.height}")
-        n_rows = len(rows)
-        for src in sources:
-            assert src.distribution_account is not None
-            classified = classify_block(be.events, src.address, src.distribution_account)
-            rows.extend(
-                payment_rows(
-                    classified, block, header, src, network, chain.chain_id, denoms, unknown
-                )
-            )
-        if len(rows) > n_rows or header.number in (start, end):
+        kept.append((header.number, block, header, be))
+        if header.number in (start, end):
             headers[header.number] = header
         with stats.lock:
             stats.heights += 1
             stats.txs += be.n_txs
             stats.failed_txs += len(be.failed_txs)
+        # keep only what classification needs: blocks moving the accounts' coins
+        watched = {a for s in sources for a in (s.address, s.bme_account) if a}
+        if not any(t.sender in watched or t.recipient in watched
+                   for ev in be.events for t in transfers(ev)) and \
+                not any(marker(ev) is not None for ev in be.events):
+            kept.pop()
+    kept.sort(key=lambda k: k[0])
+    for height, _block, _header, be in kept:
+        for src in sources:
+            for d in deposits_in_block(be.events, src.address, _modules(src)):
+                depositors.add(d.owner, d.transfer.sender, height)
+    for height, block, header, be in kept:
+        n_rows = len(payments) + len(deposits) + len(bme)
+        for src in sources:
+            assert src.distribution_account is not None
+            bme_acct = src.bme_account if src.bme_height is not None and \
+                height >= src.bme_height else None
+            classified = classify_block(be.events, src.address, src.distribution_account,
+                                        bme_acct, height, depositors)
+            payments.extend(
+                payment_rows(
+                    classified, block, header, src, network, chain.chain_id, denoms, unknown
+                )
+            )
+            deposits.extend(deposit_rows(deposits_in_block(be.events, src.address,
+                                                           _modules(src)), block,
+                                         header, src, network, chain.chain_id, denoms, unknown))
+            if bme_acct is not None:
+                akt = config.tokens[src.token].denom
+                bme.extend(bme_rows(bme_flows(be.events, bme_acct), block, header, src,
+                                    network, chain.chain_id, akt))
+        if len(payments) + len(deposits) + len(bme) > n_rows:
+            headers[height] = header
     with stats.lock:
         for d, n in unknown.items():
             stats.unknown_denom[d] = stats.unknown_denom.get(d, 0) + n
     return ChunkOutput(
-        {"lease_payments": rows_table("lease_payments", rows)},
+        {
+            "lease_payments": rows_table("lease_payments", payments),
+            "escrow_deposits": rows_table("escrow_deposits", deposits),
+            "bme_flows": rows_table("bme_flows", bme),
+        },
         blocks_table(network, chain.chain_id, headers, {start, end}),
         (headers[start].hash, headers[end].hash),
     )
@@ -247,10 +391,13 @@ class CosmosSession:
         ]
         self.datasets = DATASETS
         self.denoms = config.denom_tokens(chain_name)
+        self.config = config
+        self.depositors = Depositors()
         self.rpc, status = connect(chain_name, chain)
-        sync = status.get("sync_info") or {}
-        self._head = int(sync["latest_block_height"])
-        self.earliest = int(sync.get("earliest_block_height") or 1)
+        self._head = cosmos_chain.latest_height(status)
+        self.earliest = cosmos_chain.earliest_height(status)
+        self.tx_index = cosmos_chain.tx_index_on(status)
+        self.active: set[int] | None = None  # heights to read after a search; None: all
         self.stats = _Stats()
 
     def head(self) -> int:
@@ -266,12 +413,29 @@ class CosmosSession:
                 f"(pruned), but height {todo[0][0]} is asked for; use an archive RPC or a "
                 "later start_block"
             )
+        lo, hi = todo[0][0], todo[-1][1]
+        if self.tx_index:
+            self.active = active_heights(self.rpc, self.sources, lo, hi)
+            log.info("%s/%s: search, then read: %d heights of %d-%d hold escrow activity",
+                     self.network, self.chain_name, len(self.active), lo, hi)
+        else:
+            log.warning(
+                "%s/%s: the node at %s has no transaction index (/status tx_index \"off\"): "
+                "reading every height of %d-%d (%d heights); a node with tx_index \"on\" "
+                "reads only the heights with escrow activity",
+                self.network, self.chain_name, self.rpc.host, lo, hi, hi - lo + 1,
+            )
 
     def index_chunk(self, start: int, end: int) -> ChunkOutput:
         return _index_chunk(
-            self.rpc, self.denoms, self.network, self.chain, self.sources, start, end,
-            self.stats,
+            self.rpc, self.config, self.denoms, self.network, self.chain, self.sources, start,
+            end, self.stats, self.depositors, self.active,
         )
+
+    def load_history(self, lake: Lake) -> None:
+        """The depositors the lake already knows (escrow_deposits of ranges indexed before),
+        so refunds in this run are classified without re-reading their history."""
+        self.depositors.load(lake, self.network, self.chain_id)
 
     def finish(self, report: ChainReport) -> None:
         if self.stats.unknown_denom:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from chains.transport import BadResponse
 from depinrev.catalogue import dataset_of
 from depinrev.config import SourceConfig, SourceKind
 from depinrev.lake import AMOUNT, DATASETS
@@ -45,8 +46,9 @@ _D38_HI = np.uint64(_D38 >> 64)
 _D38_LO = np.uint64(_D38 & ((1 << 64) - 1))
 
 
-class DecodeError(ValueError):
-    """A response or log that is not what the JSON-RPC spec says it must be."""
+class DecodeError(BadResponse):
+    """A response or log that is not what the JSON-RPC spec says it must be (a BadResponse:
+    inside the transport's retry loop it is a transient fault)."""
 
 
 class ReorgDuringRun(RuntimeError):
@@ -54,33 +56,99 @@ class ReorgDuringRun(RuntimeError):
 
 
 # --- parsing ------------------------------------------------------------------------------
-def parse_logs_body(body: bytes) -> pa.Table:
+_WS = b" \t\r\n"
+
+
+def parse_logs_body(body: bytes, request_id: int | None = None) -> pa.Table:
     """Parse an eth_getLogs response body into a raw log table (hex strings as sent).
 
-    Every check scans the body in place (find/rfind); the only copy is the NDJSON rewrite.
+    The body must be one complete JSON-RPC answer: the envelope outside the result array is
+    parsed (with the array emptied) and must hold exactly jsonrpc "2.0", the request's id (when
+    `request_id` is given) and the result; the array must close where the envelope resumes,
+    and the number of logs parsed must equal the number of objects in it. A body cut anywhere,
+    an HTML page, or another request's answer is a DecodeError (a BadResponse: retried).
+
+    Compact bodies (the usual case) take the fast path: the array is rewritten as NDJSON and
+    read by Arrow's C++ reader, with no Python object per log. Any other valid JSON (spaces,
+    newlines, another key order, nested values) is parsed with orjson: slower, same result.
     """
     key = body.find(b'"result"')
     if key < 0:
-        raise DecodeError(f"eth_getLogs response has no result: {body[:200]!r}")
+        doc = _loads(body)
+        raise DecodeError(f"eth_getLogs response has no result: {str(doc)[:200]}")
     start = body.find(b"[", key)
     end = body.rfind(b"]")
-    if start < 0 or end < start:
-        raise DecodeError(f"eth_getLogs result is not a list: {body[key : key + 200]!r}")
-    first = body.find(b"{", start, end)
-    if first < 0:
-        if body[start + 1 : end].strip():
+    if start < 0 or end < start or body[key + 8 : start].strip(_WS) != b":":
+        return _parse_logs_slow(body, request_id)
+    # The envelope around the array, with the array emptied: small, parsed exactly.
+    try:
+        envelope = orjson.loads(body[:start] + b"[]" + body[end + 1 :])
+    except orjson.JSONDecodeError:
+        return _parse_logs_slow(body, request_id)  # raises for a cut or garbled body
+    if not isinstance(envelope, dict) or set(envelope) - {"jsonrpc", "id", "result"}:
+        # e.g. a body cut right after a log's "}": the tail reads as extra members
+        return _parse_logs_slow(body, request_id)
+    _check_envelope(envelope, request_id)
+    n_objects = body.count(b"{", start, end)
+    if n_objects == 0:
+        if body[start + 1 : end].strip(_WS):
             raise DecodeError(f"eth_getLogs result is not a list of objects: {body[:200]!r}")
         return RAW_LOG_SCHEMA.empty_table()
-    close = body.find(b"}", first, end)
-    if body.find(b"\n", start, end) >= 0 or close < 0 or body.find(b"{", first + 1, close) >= 0:
-        # Pretty-printed or unexpected nesting: take the safe, slower path.
-        return logs_from_dicts(orjson.loads(body[start : end + 1]))
+    first = body.find(b"{", start, end)
     last = body.rfind(b"}", start, end)
+    # Compact: no whitespace at the array's edges and no newline inside (objects separated
+    # otherwise than by "},{" make Arrow fail or count wrong, and take the exact path below).
+    compact = first == start + 1 and last == end - 1 and body.find(b"\n", start, end) < 0
+    if not compact:
+        return _parse_logs_slow(body, request_id)
     ndjson = body[first : last + 1].replace(b"},{", b"}\n{")
     opts = pj.ParseOptions(explicit_schema=RAW_LOG_SCHEMA, unexpected_field_behavior="ignore")
-    return pj.read_json(
-        io.BytesIO(ndjson), parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 22)
-    )
+    try:
+        table = pj.read_json(
+            io.BytesIO(ndjson), parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 22)
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _parse_logs_slow(body, request_id)
+    if table.num_rows != n_objects:
+        # objects nested inside a log (never in a spec log) or a garbled array: parse exactly
+        return _parse_logs_slow(body, request_id)
+    return table
+
+
+def _loads(body: bytes) -> object:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        if not body.strip():
+            raise DecodeError("eth_getLogs answer is an empty body") from None
+        if body.lstrip()[:1] == b"<":
+            raise DecodeError("eth_getLogs answer is an HTML page, not JSON") from None
+        raise DecodeError(
+            f"eth_getLogs answer is not complete JSON (cut or garbled, {len(body)} bytes)"
+        ) from None
+
+
+def _check_envelope(doc: dict[str, object], request_id: int | None) -> None:
+    if request_id is None:
+        return
+    if doc.get("jsonrpc") != "2.0":
+        raise DecodeError(f"eth_getLogs answer has jsonrpc {doc.get('jsonrpc')!r}, not '2.0'")
+    if doc.get("id") != request_id or isinstance(doc.get("id"), bool):
+        raise DecodeError(f"eth_getLogs answer has id {doc.get('id')!r}, asked {request_id}")
+
+
+def _parse_logs_slow(body: bytes, request_id: int | None) -> pa.Table:
+    doc = _loads(body)
+    if not isinstance(doc, dict) or "result" not in doc:
+        raise DecodeError(f"eth_getLogs response has no result: {str(doc)[:200]}")
+    _check_envelope(doc, request_id)
+    logs = doc["result"]
+    if not isinstance(logs, list) or not all(isinstance(lg, dict) for lg in logs):
+        raise DecodeError(f"eth_getLogs result is not a list of objects: {str(logs)[:200]}")
+    try:
+        return logs_from_dicts(logs)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+        raise DecodeError(f"eth_getLogs result holds a log of the wrong shape: {exc}") from None
 
 
 def logs_from_dicts(logs: list[dict[str, object]]) -> pa.Table:

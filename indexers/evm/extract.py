@@ -20,10 +20,11 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from chains.transport import JsonRpcClient, RangeTooLarge
+from chains import evm as evm_chain
+from chains.transport import BadResponse, JsonRpcClient, RangeTooLarge
 from depinrev.config import ChainConfig, Config, SourceConfig, SourceKind
 from depinrev.lake import Checkpoint, ChunkRecord, ReorgRecord
-from indexers.chunked import ChainMismatch, ChainReport, blocks_table_of
+from indexers.chunked import ChainReport, blocks_table_of
 from indexers.driver import ChunkOutput
 from indexers.evm.decode import (
     DecodeStats,
@@ -37,7 +38,6 @@ from indexers.evm.events import EVENTS, TRANSFER, ZERO_TOPIC
 
 log = logging.getLogger(__name__)
 
-HEADER_BATCH = 200
 CHUNK_ATTEMPTS = 4
 
 
@@ -99,6 +99,7 @@ class LogFetcher:
 
     def fetch(self, flt: dict[str, Any], start: int, end: int) -> list[pa.Table]:
         out: list[pa.Table] = []
+        refused: dict[int, int] = {}
         pending = [(start, end)]
         while pending:
             s, e = pending.pop()
@@ -108,40 +109,79 @@ class LogFetcher:
                 continue
             params = [{**flt, "fromBlock": hex(s), "toBlock": hex(e)}]
             try:
-                body = self.client.call_raw("eth_getLogs", params)
-            except RangeTooLarge:
+                table = self.client.call_parsed(
+                    "eth_getLogs",
+                    params,
+                    lambda body, rid, flt=flt, s=s, e=e: checked_logs(body, rid, flt, s, e),
+                    where=f"blocks {s}-{e}",
+                )
+            except RangeTooLarge as exc:
                 if s == e:
-                    raise
+                    # One block refused: too many logs in it, or a flaky provider's spurious
+                    # refusal. Asked again with backoff; after the retry budget, a clear error.
+                    refused[s] = refused.get(s, 0) + 1
+                    if refused[s] > self.client.max_retries:
+                        raise RangeTooLarge(
+                            "eth_getLogs", exc.code,
+                            f"block {s} alone refused as too large {refused[s]} times: "
+                            f"{exc.message}", exc.data, self.client.host,
+                        ) from None
+                    time.sleep(min(5.0, self.client.backoff * 2 ** (refused[s] - 1)))
+                    pending.append((s, e))
+                    continue
                 self._shrink(e - s + 1)
                 mid = (s + e) // 2
                 pending.extend([(mid + 1, e), (s, mid)])
                 continue
             self._grew()
-            out.append(parse_logs_body(body))
+            out.append(table)
         return out
 
 
+def checked_logs(
+    body: bytes, request_id: int, flt: dict[str, Any], start: int, end: int
+) -> pa.Table:
+    """An eth_getLogs body as a raw log table, proved to answer this request: a complete
+    envelope with the request's id, and every log inside [start, end], from one of the
+    filter's addresses, with the filter's topics. Anything else is a BadResponse (retried)."""
+    table = parse_logs_body(body, request_id)
+    if table.num_rows == 0:
+        return table
+    df = pl.from_arrow(table.select(["address", "topics", "blockNumber"]))
+    assert isinstance(df, pl.DataFrame)
+    numbers = df["blockNumber"].str.strip_prefix("0x").str.to_integer(base=16, strict=False)
+    if numbers.null_count() or numbers.min() < start or numbers.max() > end:  # type: ignore[operator]
+        raise BadResponse(
+            f"eth_getLogs for blocks {start}-{end} answered logs of blocks "
+            f"{numbers.min()}-{numbers.max()} (an answer to another request)"
+        )
+    addresses = flt.get("address")
+    if addresses is not None:
+        wanted = {a.lower() for a in ([addresses] if isinstance(addresses, str) else addresses)}
+        if not df["address"].str.to_lowercase().is_in(list(wanted)).all():
+            raise BadResponse("eth_getLogs answered logs of an address not asked for")
+    for pos, want in enumerate(flt.get("topics") or []):
+        if want is None:
+            continue
+        options = [t.lower() for t in ([want] if isinstance(want, str) else want)]
+        got = df["topics"].list.get(pos, null_on_oob=True).str.to_lowercase()
+        if not got.is_in(options).fill_null(False).all():
+            raise BadResponse(f"eth_getLogs answered logs whose topic {pos} was not asked for")
+    return table
+
+
 def fetch_headers(client: JsonRpcClient, numbers: list[int]) -> pl.DataFrame:
-    """Headers (number, hash, parent hash, timestamp) of the given blocks, in JSON-RPC batches."""
-    rows: list[dict[str, Any]] = []
-    for i in range(0, len(numbers), HEADER_BATCH):
-        part = numbers[i : i + HEADER_BATCH]
-        params = [[hex(n), False] for n in part]
-        try:
-            blocks = client.batch("eth_getBlockByNumber", params)
-        except Exception:  # some providers refuse batches: one call each
-            blocks = [client.call("eth_getBlockByNumber", p) for p in params]
-        for n, b in zip(part, blocks, strict=True):
-            if b is None:
-                raise ReorgDuringRun(f"block {n} is unknown to the node (reorged or pruned)")
-            rows.append(
-                {
-                    "block_number": int(b["number"], 16),
-                    "block_hash": b["hash"].lower(),
-                    "parent_hash": b["parentHash"].lower(),
-                    "block_timestamp": int(b["timestamp"], 16),
-                }
-            )
+    """Headers (number, hash, parent hash, timestamp) of the given blocks, in JSON-RPC batches
+    (chains.evm.headers: each answer checked to be the block asked)."""
+    rows = [
+        {
+            "block_number": h.number,
+            "block_hash": h.hash,
+            "parent_hash": h.parent_hash,
+            "block_timestamp": h.timestamp,
+        }
+        for h in evm_chain.headers(client, numbers)
+    ]
     return pl.DataFrame(
         rows,
         schema={
@@ -151,6 +191,26 @@ def fetch_headers(client: JsonRpcClient, numbers: list[int]) -> pl.DataFrame:
             "block_timestamp": pl.Int64,
         },
     )
+
+
+def read_chunk_tables(
+    client: JsonRpcClient,
+    network: str,
+    chain_id: int,
+    sources: list[SourceConfig],
+    start: int,
+    end: int,
+    *,
+    max_span: int = 10_000,
+) -> dict[str, pa.Table]:
+    """The decoded dataset tables of one chunk for the given sources, read from `client` and
+    NOT written: the fetch and decode of index_chunk, with the same filters, range splitting,
+    headers and decoder (the audit's second endpoint reads a chunk again with this and compares
+    it with the lake)."""
+    job = ChunkJob(
+        network, chain_id, sources, log_filters(sources), datasets_for(sources), start, end
+    )
+    return index_chunk(job, LogFetcher(client, max(1, max_span)), DecodeStats()).tables
 
 
 # --- one chunk ----------------------------------------------------------------------------
@@ -206,10 +266,11 @@ def find_reorg(client: JsonRpcClient, cp: Checkpoint, head: int) -> ReorgRecord 
     bad: ChunkRecord | None = None
     first_seen: tuple[int, str, str] | None = None
     for rec in reversed(cp.chunks):
-        block = (
-            client.call("eth_getBlockByNumber", [hex(rec.end), False]) if rec.end <= head else None
+        # At or below the head the block exists: null for it is a fault (retried, then an
+        # error), never a reorg, or a lying provider would make us delete the lake.
+        chain_hash = evm_chain.headers(client, [rec.end])[0].hash if rec.end <= head else (
+            "(missing)"
         )
-        chain_hash = block["hash"].lower() if block else "(missing)"
         if chain_hash == rec.end_hash:
             break
         bad = rec
@@ -229,19 +290,7 @@ def find_reorg(client: JsonRpcClient, cp: Checkpoint, head: int) -> ReorgRecord 
 # --- a chain, a network -------------------------------------------------------------------
 def connect(chain_name: str, chain: ChainConfig) -> JsonRpcClient:
     """A client for the chain, refused if the endpoint reports another chain id."""
-    client = JsonRpcClient(chain.rpc_url())
-    try:
-        got = int(client.call("eth_chainId"), 16)
-    except Exception:
-        client.close()
-        raise
-    if got != chain.chain_id:
-        client.close()
-        raise ChainMismatch(
-            f"chains.{chain_name}: the RPC at {client.url} reports chain id {got}, "
-            f"but the configuration says {chain.chain_id}; refusing to index"
-        )
-    return client
+    return evm_chain.connect(chain_name, chain)
 
 
 class EvmSession:

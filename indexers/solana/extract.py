@@ -21,12 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from chains import solana as sol
+from chains.solana import FINALIZED
 from chains.transport import JsonRpcClient, RpcError
 from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, SolanaChainConfig, SourceConfig, SourceKind
 from depinrev.lake import Checkpoint, ReorgRecord
 from indexers.chunked import (
-    ChainMismatch,
     ChainReport,
     Header,
     amount_fields,
@@ -38,11 +39,9 @@ from indexers.solana.burns import Burn, burns_in
 
 log = logging.getLogger(__name__)
 
-FINALIZED = {"commitment": "finalized"}
 DATASETS = list(CATALOGUE[SourceKind.spl_burns].datasets)
 # getTransaction gives no position in the block; this marks it unknown (never a real index).
 UNKNOWN_TX_INDEX = -1
-_END_PROBE = 1_000  # slots looked back for a chunk's last produced block, widened as needed
 
 
 @dataclass(frozen=True)
@@ -63,21 +62,7 @@ class _Stats:
 
 def connect(chain_name: str, chain: SolanaChainConfig) -> JsonRpcClient:
     """A client for the cluster, refused if its genesis hash is not the configured one."""
-    client = JsonRpcClient(chain.rpc_url())
-    if chain.genesis_hash is None:
-        return client
-    try:
-        got = client.call("getGenesisHash")
-    except Exception:
-        client.close()
-        raise
-    if got != chain.genesis_hash:
-        client.close()
-        raise ChainMismatch(
-            f"chains.{chain_name}: the RPC at {client.url} reports genesis hash {got}, "
-            f"but the configuration says {chain.genesis_hash}; refusing to index"
-        )
-    return client
+    return sol.connect(chain_name, chain)
 
 
 def check_decimals(client: JsonRpcClient, config: Config, sources: list[SourceConfig]) -> None:
@@ -85,26 +70,37 @@ def check_decimals(client: JsonRpcClient, config: Config, sources: list[SourceCo
     in the file is checked against the chain before any amount is stored."""
     for src in sources:
         token = config.tokens[src.token]
-        value = client.call("getTokenSupply", [src.address, FINALIZED])["value"]
-        if int(value["decimals"]) != token.decimals:
+        decimals = sol.token_decimals(client, src.address)
+        if decimals != token.decimals:
             raise ConfigError(
                 f"tokens.{src.token}.decimals is {token.decimals}, but mint {src.address} has "
-                f"{value['decimals']} decimals on chain; fix the configuration"
+                f"{decimals} decimals on chain; fix the configuration"
             )
 
 
 def list_signatures(
-    client: JsonRpcClient, address: str, lo: int, hi: int, page: int
+    client: JsonRpcClient,
+    address: str,
+    lo: int,
+    hi: int,
+    page: int,
+    seek: tuple[str | None, str | None] = (None, None),
 ) -> list[Signature]:
     """Signatures touching `address` in slots [lo, hi], paging newest to oldest with
-    `before` until a page ends below `lo` or the history ends (a short page)."""
+    `before` until a page ends below `lo` or the history ends (a short page).
+
+    `seek` = (before, until) from chains.solana.seek_bounds: ledger signatures just after and
+    just before the range, so the first page starts at `hi` and the last ends at `lo`: the
+    cost follows the signatures inside the range, not the history after it."""
     out: list[Signature] = []
-    before: str | None = None
+    before, until = seek
     while True:
         opts: dict[str, Any] = {"limit": page, **FINALIZED}
         if before is not None:
             opts["before"] = before
-        batch = client.call("getSignaturesForAddress", [address, opts])
+        if until is not None:
+            opts["until"] = until
+        batch = sol.signatures(client, address, opts)
         for s in batch:
             if lo <= s["slot"] <= hi:
                 out.append(Signature(s["signature"], int(s["slot"]), s.get("err") is not None))
@@ -114,36 +110,16 @@ def list_signatures(
 
 
 def _header(client: JsonRpcClient, slot: int) -> Header:
-    b = client.call(
-        "getBlock",
-        [
-            slot,
-            {
-                "encoding": "json",
-                "transactionDetails": "none",
-                "rewards": False,
-                "maxSupportedTransactionVersion": 0,
-                **FINALIZED,
-            },
-        ],
-    )
-    if b is None or b.get("blockTime") is None:
-        raise RpcError("getBlock", None, f"slot {slot} has no block or no blockTime")
-    return Header(slot, b["blockhash"], b["previousBlockhash"], int(b["blockTime"]))
+    h = sol.header(client, slot)
+    if h is None:
+        raise RpcError("getBlock", None, f"slot {slot} has no block or no blockTime",
+                       host=client.host)
+    return h
 
 
 def _boundary_slots(client: JsonRpcClient, start: int, end: int) -> tuple[int, int] | None:
     """First and last produced slots of [start, end]; None if every slot was skipped."""
-    first = client.call("getBlocksWithLimit", [start, 1, FINALIZED])
-    if not first or first[0] > end:
-        return None
-    span = _END_PROBE
-    while True:
-        lo = max(first[0], end - span + 1)
-        produced = client.call("getBlocks", [lo, end, FINALIZED])
-        if produced:
-            return first[0], max(produced)
-        span *= 2  # a long run of skipped slots: look further back
+    return sol.produced_bounds(client, start, end)
 
 
 def _burn_row(
@@ -186,17 +162,10 @@ def _index_chunk(
             with stats.lock:
                 stats.failed_skipped += 1
             continue
-        tx = client.call(
-            "getTransaction",
-            [
-                sig.signature,
-                {"encoding": "jsonParsed", "maxSupportedTransactionVersion": 0, **FINALIZED},
-            ],
-        )
+        # checked: the answer carries this signature, at the slot it was listed at
+        tx = sol.transaction(client, sig.signature, sig.slot)
         with stats.lock:
             stats.transactions += 1
-        if tx is None:
-            raise RpcError("getTransaction", None, f"{sig.signature} unknown to the node")
         for src in sources:
             for b in burns_in(tx, sig.signature, {src.address}, set(src.burn_owners)):
                 burns.append((b, src))
@@ -246,7 +215,7 @@ class SolanaSession:
             raise
 
     def head(self) -> int:
-        return int(self.client.call("getSlot", [FINALIZED]))
+        return sol.head(self.client)
 
     def find_reorg(self, cp: Checkpoint, head: int) -> ReorgRecord | None:
         return None  # read at commitment finalized: a finalized slot is never rolled back
@@ -255,10 +224,14 @@ class SolanaSession:
         # The mint lists every burn of it; the burn wallets sign theirs: scanning both
         # catches a burn whichever way it is signed. Signatures are deduplicated.
         addresses = sorted({a for s in self.sources for a in [s.address, *s.burn_owners]})
+        lo, hi = todo[0][0], todo[-1][1]
+        # Seek, then page: one ledger signature on each side of the range bounds every
+        # address's listing to it (docs/readers.md, "Solana: seek, then page").
+        seek = sol.seek_bounds(self.client, lo, hi)
         by_sig: dict[str, Signature] = {}
         for addr in addresses:
             for sig in list_signatures(
-                self.client, addr, todo[0][0], todo[-1][1], self.chain.signatures_per_request
+                self.client, addr, lo, hi, self.chain.signatures_per_request, seek
             ):
                 by_sig[sig.signature] = sig
         for sig in by_sig.values():

@@ -16,15 +16,14 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from chains.substrate import StatePruned, SubstrateClient, SubstrateHeader, extrinsic_hash
+from chains.substrate import StatePruned, SubstrateHeader, extrinsic_hash
+from chains.substrate import connect as connect
 from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, SourceConfig, SourceKind, SubstrateChainConfig
 from depinrev.lake import Checkpoint, ReorgRecord
 from indexers.chunked import (
-    ChainMismatch,
     ChainReport,
     Header,
     amount_fields,
@@ -41,30 +40,6 @@ DATASET = "tao_events"
 DATASETS = list(CATALOGUE[SourceKind.subtensor].datasets)
 # transaction_index of block-level events (initialization, finalization): no extrinsic.
 BLOCK_EVENT_TX_INDEX = -1
-
-
-def connect(chain_name: str, chain: SubstrateChainConfig) -> SubstrateClient:
-    """A client for the chain, refused unless its genesis hash is the configured one."""
-    client = SubstrateClient(
-        chain.rpc_url(), slot_seconds=chain.slot_seconds, metadata_cache=Path(chain.metadata_cache)
-    )
-    try:
-        got = client.genesis_hash()
-    except Exception:
-        client.close()
-        raise
-    if got.lower() != chain.genesis_hash:
-        client.close()
-        raise ChainMismatch(
-            f"chains.{chain_name}: the RPC at {client.url} serves the chain with genesis hash "
-            f"{got}, but the configuration says {chain.genesis_hash}; refusing to index"
-        )
-    if chain.genesis_hash_unconfirmed:
-        log.warning(
-            "chains.%s: genesis hash %s confirmed by %s; remove genesis_hash_unconfirmed",
-            chain_name, got, client.url,
-        )
-    return client
 
 
 @dataclass

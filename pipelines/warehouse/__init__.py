@@ -1,7 +1,6 @@
 """Warehouse domain: audit, dbt models, quarterly tables, closing."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.warehouse.assets import (
     chain_audit,
@@ -9,7 +8,7 @@ from pipelines.warehouse.assets import (
     quarterly_revenue,
     warehouse_dbt,
 )
-from pipelines.warehouse.dbt_project import dbt_project
+from pipelines.warehouse.dbt_project import dbt_resource
 from pipelines.warehouse.schedules import (
     close_quarter_job,
     quarterly_close,
@@ -24,5 +23,5 @@ def definitions() -> dg.Definitions:
         jobs=[warehouse_job, close_quarter_job],
         schedules=[quarterly_close],
         sensors=[rebuild_after_ingest],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+        resources={"dbt": dbt_resource()},
     )

@@ -8,6 +8,7 @@ All of it writes one DuckDB file: the assets share the `duckdb` pool (one writer
 and warehouse.build takes a file lock as well.
 """
 
+import base64
 import json
 import os
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from pipelines.warehouse.dbt_project import AUDIT_KEY, Translator, dbt_project
 from pipelines.warehouse.partitions import quarters
 from warehouse.build import audit_warehouse, finish_build, prepare_inputs, start_build
 from warehouse.dbt_run import node_results
+from warehouse.report_html import write_html_report
+from warehouse.reported import vs_reported_rows
 from warehouse.reports import report_rows
 
 POOL = "duckdb"
@@ -44,7 +47,9 @@ POOL = "duckdb"
         )
     ],
     description="Quarter boundaries by block-time binary search, coverage and finality, "
-    "reconciliation against totalSupply and escrow balances read with eth_call.",
+    "reconciliation of each source by its declared method (totalSupply or a balance read with "
+    "eth_call, the chunks read again from a second endpoint, or a Subtensor counter at the "
+    "quarter's boundary blocks).",
 )
 def chain_audit(
     context: dg.AssetExecutionContext,
@@ -54,7 +59,8 @@ def chain_audit(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     config = network_config.load()
     db = Path(warehouse.db_path)
-    prepare_inputs(config, lake.lake(), db, prices_csv=warehouse.prices_csv)
+    prepare_inputs(config, lake.lake(), db, prices_csv=warehouse.prices_csv,
+                   reported_csv=warehouse.reported_files())
     result = audit_warehouse(config, lake.lake(), db)
     rows = [
         {
@@ -98,7 +104,8 @@ def warehouse_dbt(
     """`dbt build` of the models, their data tests and unit tests, over the lake."""
     config = network_config.load()
     db = Path(warehouse.db_path).resolve()
-    n_files = prepare_inputs(config, lake.lake(), db, prices_csv=warehouse.prices_csv)
+    n_files = prepare_inputs(config, lake.lake(), db, prices_csv=warehouse.prices_csv,
+                             reported_csv=warehouse.reported_files())
     build_id, full_refresh = start_build(
         db,
         network_config.path,
@@ -190,7 +197,8 @@ def quarter_audit(
     kinds={"duckdb", "json"},
     pool=POOL,
     description="The audited quarterly revenue table of one quarter (closed figures where the "
-    "quarter is closed), exported as JSON beside the warehouse.",
+    "quarter is closed), exported as JSON beside the warehouse, and the HTML report with charts "
+    "(reports/report.html, a PNG per chart) shown in the metadata.",
 )
 def quarterly_revenue(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -204,12 +212,25 @@ def quarterly_revenue(
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(json.dumps(rows, indent=1, default=str) + "\n")
     tmp.replace(out)
+    # The same HTML report (charts, audit evidence, reported vs on chain) as `depinrev report
+    # --format html`, with a PNG per chart; the metadata shows the table and the charts.
+    with duckdb.connect(str(db), read_only=True) as con:
+        page, pngs = write_html_report(con, out.with_name("report.html"))
+        vs = vs_reported_rows(con)
+    charts = "\n\n".join(
+        f"![{p.stem}](data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()})"
+        for p in pngs)
+    vs_table = [{k: r[k] for k in ("network", "period", "comparison", "reported_value",
+                                   "onchain_value", "gap", "onchain_audit_status")} for r in vs]
     return dg.MaterializeResult(
         metadata={
             "quarter": label,
             "dagster/row_count": len(rows),
             "table": dg.MetadataValue.md(_markdown(rows)),
             "export": dg.MetadataValue.path(str(out)),
+            "report_html": dg.MetadataValue.path(str(page)),
+            "charts": dg.MetadataValue.md(charts or "(no charts)"),
+            "reported_vs_onchain": dg.MetadataValue.md(_markdown(vs_table)),
         }
     )
 

@@ -1,14 +1,42 @@
 """The dbt project as Dagster sees it: dbt/ in this repository, sources mapped to the assets
 that produce them (the lake datasets, the chain audit, the configuration file)."""
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The dbt of the environment running Dagster, beside its interpreter: dagster-dbt would look
+# `dbt` up on PATH, which `.venv/bin/dagster` started without the venv on PATH does not have.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_resource() -> DbtCliResource:
+    """The `dbt` resource of the warehouse assets."""
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
+class _Preparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparation (`dbt deps` when packages are declared, `dbt parse`) with
+    DBT_EXECUTABLE instead of the first `dbt` on PATH. (DbtProject builds its own preparer,
+    which is not used: this module prepares the project itself, below.)"""
+
+    def _prepare_packages(self, project: DbtProject) -> None:
+        DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
+            ["deps", "--quiet"], target_path=project.target_path
+        ).wait()
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
+            self._prepare_project_cli_args, target_path=project.target_path
+        ).wait()
+
 
 dbt_project = DbtProject(project_dir=REPO / "dbt", profiles_dir=REPO / "dbt")
 
@@ -25,31 +53,21 @@ def _manifest_stale() -> bool:
 
 # `dagster dev` re-parses the project on start; elsewhere `dbt parse` runs only when the
 # manifest is missing or older than the project's files.
-if dbt_project.preparer is not None and (
-    dbt_project.preparer.using_dagster_dev() or _manifest_stale()
-):
-    dbt_project.preparer.prepare(dbt_project)
+_preparer = _Preparer()
+if _preparer.using_dagster_dev() or _manifest_stale():
+    _preparer.prepare(dbt_project)
 
 AUDIT_KEY = dg.AssetKey(["audit", "chain_audit"])
 
 
 class Translator(DagsterDbtTranslator):
-    """raw.<dataset> is the lake dataset; audit.quarter_audits the chain audit, audit.lake_files
-    the lake inventory; config.<table> a table flattened from the network YAML (loaded by the
-    audit and the build before dbt runs)."""
+    """Sources carry their asset key in dbt/models/staging/_sources.yml (meta.dagster.asset_key:
+    lake/<dataset>, audit/chain_audit, audit/lake_files, config/<table>), which dagster-dbt's
+    default translator reads; every model is warehouse/<model>."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            schema = dbt_resource_props["source_name"]
-            name = dbt_resource_props["name"]
-            if schema == "raw":
-                return dg.AssetKey(["lake", name])
-            if schema == "audit":
-                # quarter_audits is the chain audit's output; lake_files, the lake inventory
-                # every build writes before dbt runs, is an input of its own.
-                return AUDIT_KEY if name == "quarter_audits" else dg.AssetKey(["audit", name])
-            if schema == "config":
-                return dg.AssetKey(["config", name])
+            return super().get_asset_key(dbt_resource_props)
         return dg.AssetKey(["warehouse", dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -69,3 +69,31 @@ def test_from_spec_version_is_refused_on_other_source_kinds(tmp_path):
     doc["networks"]["akash"]["revenue_rules"][0]["from_spec_version"] = 300
     with pytest.raises(ConfigError, match="from_spec_version is only for subtensor"):
         _load(tmp_path, doc)
+
+
+def test_a_subtensor_source_is_reconciled_by_counter_unless_declared_none(tmp_path):
+    src = load_config(MAINNET).network("bittensor").sources[0]
+    assert src.reconciliation_plan.method.value == "counter"
+    doc = _bittensor()
+    doc["networks"]["bittensor"]["sources"][0]["reconciliation"] = {"method": "counter"}
+    assert _load(tmp_path, doc).network("bittensor").sources[0].reconciliation_plan.method == (
+        "counter")
+    doc["networks"]["bittensor"]["sources"][0]["reconciliation"] = {
+        "method": "none", "reason": "no archive node at hand"}
+    assert _load(tmp_path, doc).network("bittensor").sources[0].reconciliation_plan.reason == (
+        "no archive node at hand")
+
+
+@pytest.mark.parametrize("method", ["total_supply", "balance_of"])
+def test_evm_methods_are_refused_on_a_subtensor_source(tmp_path, method):
+    doc = _bittensor()
+    doc["networks"]["bittensor"]["sources"][0]["reconciliation"] = {"method": method}
+    with pytest.raises(ConfigError, match="cannot check a subtensor source"):
+        _load(tmp_path, doc)
+
+
+def test_counter_is_refused_on_other_source_kinds(tmp_path):
+    doc = yaml.safe_load(MAINNET.read_text())
+    doc["networks"]["akash"]["sources"][0]["reconciliation"] = {"method": "counter"}
+    with pytest.raises(ConfigError, match=r"counter .* only for subtensor sources"):
+        _load(tmp_path, doc)

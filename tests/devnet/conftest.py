@@ -1,4 +1,4 @@
-"""A small devnet on test-only ports, shared by the devnet tests of one session."""
+"""A small devnet on free test ports, shared by the devnet tests of one session."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import pytest
 
 from depinrev.config import default_config_path
 from devnet import DevnetState, running_devnet
+from tests.support.devnet import devnet_ports
 
 SMALL_SCALE = 0.05
 SMALL_SEED = 7
-SMALL_RPC_ENV = {
-    "DEPINREV_RPC_ETHEREUM_DEVNET": "http://127.0.0.1:17545",
-    "DEPINREV_RPC_ARBITRUM_DEVNET": "http://127.0.0.1:17546",
-}
+# Free ports per test process (tests/support/devnet.py), so parallel runs never meet.
+SMALL_RPC_ENV = devnet_ports("small")
 
 
 @pytest.fixture(scope="session")

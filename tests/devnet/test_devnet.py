@@ -24,6 +24,7 @@ from depinrev.config import SourceKind, default_config_path, load_config
 from devnet import DevnetError, DevnetState, devnet_down, devnet_up, running_devnet
 from devnet.api import pid_alive
 from devnet.ledger import ledger_hash, read_ledger
+from tests.support.devnet import devnet_ports
 
 from .conftest import SMALL_SCALE, SMALL_SEED
 
@@ -31,10 +32,7 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 ZERO = "0x" + "00" * 20
-OTHER_RPC_ENV = {
-    "DEPINREV_RPC_ETHEREUM_DEVNET": "http://127.0.0.1:17547",
-    "DEPINREV_RPC_ARBITRUM_DEVNET": "http://127.0.0.1:17548",
-}
+OTHER_RPC_ENV = devnet_ports("other")
 
 
 def rpc(url: str, method: str, *params: Any) -> Any:
@@ -166,7 +164,8 @@ def test_artifacts_match_sources(tmp_path: Path) -> None:
     assert (
         committed
         == rebuilt
-        == ["DevToken.json", "LeaseEscrow.json", "PriceFeed.json", "ServiceFee.json"]
+        == ["DevToken.json", "FeeRecorder.json", "LeaseEscrow.json", "PriceFeed.json",
+            "ServiceFee.json"]
     )
     for name in committed:
         assert (tmp_path / name).read_bytes() == (REPO / "contracts" / "build" / name).read_bytes()

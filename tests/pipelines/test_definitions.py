@@ -15,10 +15,14 @@ from pipelines.launcher import BackfillError, partition_keys
 from tests.support.paths import REPO
 
 
-def test_definitions_validate_with_the_dagster_cli(tmp_path):
+def test_definitions_validate_with_the_venv_dagster_and_no_venv_on_path(tmp_path):
+    # `.venv/bin/dagster` from a shell without the venv on PATH: dbt (the resource and the
+    # project's `dbt parse`) must come from beside the interpreter, not from PATH.
     home = tmp_path / "dagster_home"
     home.mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
+           "PATH": "/usr/bin:/bin"}
+    env.pop("VIRTUAL_ENV", None)
     dagster = Path(sys.executable).with_name("dagster")
     run = subprocess.run(
         [str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],
@@ -34,6 +38,10 @@ def test_definitions_hold_the_three_domains_and_their_automation():
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert {"lake/token_burns", "lake/blocks", "audit/chain_audit",
             "warehouse/fct_network_revenue_quarterly", "quarterly/revenue"} <= keys
+    # dbt sources take their keys from meta.dagster.asset_key in dbt/models/staging/_sources.yml
+    assert {"audit/lake_files", "config/revenue_rules", "config/unobservable",
+            "warehouse/stg_audit__lake_files", "warehouse/int_network_unobservable"} <= keys
+    assert not {k for k in keys if k.startswith(("raw/", "lake/lake", "audit/quarter_audits"))}
     assert {s.name for s in defs.schedules} == {"hourly_ingest", "quarterly_close"}
     assert {s.name for s in defs.sensors} == {"sync_network_partitions", "rebuild_after_ingest"}
     # automation that writes is off by default (the partition sync only registers partitions)

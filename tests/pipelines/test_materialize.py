@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from dagster_dbt import DbtCliResource
 
 from depinrev.config import load_config
 from depinrev.lake import Lake
@@ -26,12 +25,13 @@ from indexers.dispatch import index_network
 from pipelines.ingest.assets import COVERAGE_CHECK, PARTITION_CHECK, index_lake
 from pipelines.resources import LakeResource, NetworkConfigResource, WarehouseResource
 from pipelines.warehouse.assets import (
+    QUARTERLY_KEY,
     chain_audit,
     quarter_audit,
     quarterly_revenue,
     warehouse_dbt,
 )
-from pipelines.warehouse.dbt_project import dbt_project
+from pipelines.warehouse.dbt_project import dbt_resource
 from tests.support.devnet import DEVNET_CONFIG
 from warehouse.build import build_warehouse
 
@@ -56,7 +56,7 @@ def _resources(config: Path, lake: Path, db: Path) -> dict[str, object]:
         "network_config": NetworkConfigResource(path=str(config)),
         "lake": LakeResource(uri=str(lake)),
         "warehouse": WarehouseResource(db_path=str(db)),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": dbt_resource(),  # the dbt beside the interpreter, as the definitions use
     }
 
 
@@ -172,6 +172,12 @@ def test_quarterly_table_is_materialized_behind_a_passing_audit(built):
     assert audit["quarter_audit_passed"].passed
     export = built["db"].parent / "reports" / "revenue_2025Q1.json"
     assert export.exists() and "akash-devnet" in export.read_text()
+    # the same HTML report as `depinrev report --format html`, its charts in the metadata
+    [meta] = [e.materialization.metadata for e in result.get_asset_materialization_events()
+              if e.materialization.asset_key == QUARTERLY_KEY]
+    page = Path(meta["report_html"].value)
+    assert page.exists() and "akash-devnet" in page.read_text()
+    assert meta["charts"].value.count("data:image/png;base64,") >= 4
 
 
 def test_a_single_day_partition_writes_files_of_the_one_shot_run(built, tmp_path):

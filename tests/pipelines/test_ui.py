@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -148,6 +149,39 @@ def _hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*.parquet"))}
 
 
+def _utc(day: str) -> int:
+    return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp())
+
+
+def _block_time(url: str, n: int) -> int:
+    body = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
+                                 "params": [hex(n), False]}).json()
+    return int(body["result"]["timestamp"], 16)
+
+
+def _blocks_between(url: str, start_ts: int, end_ts: int) -> tuple[int, int]:
+    """First and last block with start_ts <= timestamp < end_ts, by bisection on the node."""
+    head = int(httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber",
+                                     "params": []}).json()["result"], 16)
+
+    def first_at_or_after(ts: int) -> int:
+        lo, hi = 0, head + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _block_time(url, mid) >= ts:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    return first_at_or_after(start_ts), first_at_or_after(end_ts) - 1
+
+
+def _chunk_range(rel: str) -> tuple[int, int]:
+    start, end = Path(rel).stem.rsplit("__", 1)[1].split("_")
+    return int(start), int(end)
+
+
 def test_cli_backfill_runs_through_dagster_and_writes_the_one_shot_files(ui, tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "depinrev.cli", "backfill", "--from", "2025-02-01",
@@ -158,11 +192,22 @@ def test_cli_backfill_runs_through_dagster_and_writes_the_one_shot_files(ui, tmp
     assert run.returncode == 0, run.stdout + run.stderr
     assert "28 partitions" in run.stdout and "COMPLETED_SUCCESS" in run.stdout
     assert "warehouse_job run" in run.stdout and "SUCCESS" in run.stdout
+    assert "backfill: " in run.stderr and " asset partitions" in run.stderr  # progress lines
 
     lake = ui["data"] / "lake"
     one_shot = tmp_path / "lake"
-    index_network(load_config(DEVNET_CONFIG), "render-devnet", one_shot)
-    assert _hashes(lake) and _hashes(lake) == _hashes(one_shot)
+    config = load_config(DEVNET_CONFIG)
+    index_network(config, "render-devnet", one_shot)
+    backfilled, whole = _hashes(lake), _hashes(one_shot)
+    # every file of the backfill is the one-shot run's file, byte for byte...
+    assert backfilled and {k: whole.get(k) for k in backfilled} == backfilled
+    # ...and the backfill wrote exactly the chunks holding February's blocks, not the chain
+    chain = config.chains["ethereum-devnet"]
+    first, last = _blocks_between(
+        ui["env"][chain.rpc_url_env], _utc("2025-02-01"), _utc("2025-03-01")
+    )
+    feb = {k for k in whole if _chunk_range(k)[0] <= last and first <= _chunk_range(k)[1]}
+    assert set(backfilled) == feb and len(feb) < len(whole)
     import duckdb
 
     with duckdb.connect(str(ui["data"] / "warehouse.duckdb"), read_only=True) as con:

@@ -5,8 +5,11 @@ is indexed with `indexers.evm.index_network` for every network and built once wi
 `build_warehouse` (audit against the running chains). The expected figures are computed here
 from the simulator's own ground-truth ledger (ledger.jsonl), never from the SQL:
 
-* tokens: the config's revenue rules applied to each ledger event with
-  `warehouse.rules.apply_share` (the documented per-event truncation toward zero);
+* tokens: the devnet's revenue shares, written out in tests/support/revenue_oracle.py (not
+  read from the configuration), applied to each ledger event the documented way: each label
+  truncated toward zero, the event's rounding remainder to the rule's remainder label, so the
+  split labels add up to fees exactly; io.net's fees, supply side, revenue and protocol
+  revenue are unobservable (NULL with the reason);
 * USD: each labelled event priced from the ledger's own `answer_updated` rows (answer /
   10^answer_decimals of the feed in the config; stablecoins at 1) with the documented
   precedence (same-day last update, else an update at most `price_max_staleness_days` old, else
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -38,24 +42,30 @@ import yaml
 
 from depinrev.config import Config, SourceKind, load_config
 from depinrev.lake import Lake
-from depinrev.quarters import Quarter
 from indexers.dispatch import index_network
 from tests.support.devnet import DEVNET_CONFIG, devnet_for_test
 from tests.support.lake_edit import rewrite_amount
+from tests.support.revenue_oracle import (
+    DEVNET_SHARES,
+    IONET_UNOBSERVABLE,
+    IONET_UNOBSERVABLE_REASON,
+    quarter_of,
+    split,
+)
 from warehouse.audit import AuditResult, run_audit
 from warehouse.build import BuildResult, build_warehouse
 from warehouse.closing import close_quarter
 from warehouse.dbt_run import DBT_DIR
 from warehouse.raw import create_raw_views, inventory
 from warehouse.reports import report_rows
-from warehouse.rules import apply_share, expand_rules, load_config_tables
+from warehouse.rules import load_config_tables
 
 pytestmark = pytest.mark.integration
 
 MARTS = ("dim_networks", "dim_tokens", "fct_network_revenue_daily",
          "fct_network_revenue_quarterly", "fct_revenue_events", "fct_token_prices")
 LABELS = ("fees", "supply_side_revenue", "protocol_revenue", "holders_revenue")
-# Smaller chunks than the demo config (2000) so that a quarter spans several chunk files and a
+# Smaller chunks than the demo config (250) so that a quarter spans several chunk files and a
 # dropped file hits one quarter: the same devnet, indexer and warehouse otherwise.
 CHUNK_SIZE = 200
 
@@ -78,14 +88,17 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     root = tmp_path_factory.mktemp("devnet-acceptance")
     with devnet_for_test("warehouse", root / "devnet") as state:
         text = DEVNET_CONFIG.read_text()
-        assert text.count("chunk_size: 2000") == 2
+        text, n = re.subn(r"chunk_size: \d+", f"chunk_size: {CHUNK_SIZE}", text)
+        assert n == 2
         config_path = root / "networks.devnet.yaml"
-        config_path.write_text(text.replace("chunk_size: 2000", f"chunk_size: {CHUNK_SIZE}"))
+        config_path.write_text(text)
         config = load_config(config_path)
         lake = root / "lake"
         for name in sorted(config.networks):
             index_network(config, name, lake)
-        result = build_warehouse(config_path, lake, root / "wh.duckdb")
+        # the simulator's reported figures for its stand-ins (devnet/reported.py)
+        reported = Path(state.data_dir) / "reported_figures.csv"
+        result = build_warehouse(config_path, lake, root / "wh.duckdb", reported_csv=[reported])
         ledger = [json.loads(line) for line in Path(state.ledger_path).read_text().splitlines()
                   if line.strip()]
         yield Devnet(root, config_path, config, lake, root / "wh.duckdb", result, ledger)
@@ -156,41 +169,30 @@ class Expected:
 
 def expected_from_ledger(config: Config, ledger: list[dict[str, Any]]) -> Expected:
     prices = LedgerPrices(config, ledger)
-    sources = {
-        (net, s.name): (config.chains[s.chain].chain_id, s.address.lower())
-        for net, n in config.networks.items() for s in n.sources
-    }
     raw: dict[tuple[str, str, str, str], int] = defaultdict(int)
     usd: dict[tuple[str, str, str, str], Decimal] = defaultdict(Decimal)
     unpriced: dict[Key, int] = defaultdict(int)
     events: dict[Key, set[tuple[int, str, int]]] = defaultdict(set)
-    rules = expand_rules(config)
     with localcontext() as ctx:
         ctx.prec = 90  # exact for every product below
         for r in ledger:
-            for rule in rules:
-                if (r["network"], r["dataset"], r["event"]) != (
-                        rule.network, rule.dataset, rule.event):
+            for (network, event, field), rule in DEVNET_SHARES.items():
+                if (r["network"], r["event"]) != (network, event) or r.get(field) is None:
                     continue
-                if (r["chain_id"], r["contract"].lower()) != sources[(rule.network, rule.source)]:
-                    continue
-                value = r.get(rule.field)
-                if value is None:
-                    continue
-                q = Quarter.of_timestamp(r["block_timestamp"]).label
+                q = quarter_of(r["block_timestamp"])
                 token = r["token"]
-                amount = apply_share(int(value), rule.share_numerator, rule.share_denominator)
-                raw[(rule.network, q, token, rule.label)] += amount
-                events[(rule.network, q, token)].add(
-                    (r["chain_id"], r["transaction_hash"], r["log_index"]))
+                key = (network, q, token)
+                events[key].add((r["chain_id"], r["transaction_hash"], r["log_index"]))
                 price = prices.price(token, _day(r["block_timestamp"]))
-                if price is None:
-                    unpriced[(rule.network, q, token)] += 1
-                    continue
-                tokens = Decimal(amount).scaleb(-config.tokens[token].decimals)
-                value_usd = (_q12(tokens) * _q12(price)).quantize(
-                    Decimal("1e-6"), rounding=ROUND_HALF_UP)
-                usd[(rule.network, q, token, rule.label)] += value_usd
+                for label, amount in split(int(r[field]), *rule).items():
+                    raw[(network, q, token, label)] += amount
+                    if price is None:
+                        unpriced[key] += 1
+                        continue
+                    tokens = Decimal(amount).scaleb(-config.tokens[token].decimals)
+                    value_usd = (_q12(tokens) * _q12(price)).quantize(
+                        Decimal("1e-6"), rounding=ROUND_HALF_UP)
+                    usd[(network, q, token, label)] += value_usd
     return Expected(raw, usd, unpriced, events)
 
 
@@ -221,30 +223,42 @@ def test_quarterly_mart_equals_the_ledger_in_tokens_and_usd(devnet: Devnet) -> N
     mismatches: list[str] = []
     for key, r in sorted(by_key.items()):
         net, q, token = key
-        for label in LABELS:
-            want = exp.raw.get((net, q, token, label), 0)
-            if int(r[f"{label}_raw"]) != want:
-                mismatches.append(f"{key} {label}_raw: mart {r[f'{label}_raw']} ledger {want}")
-        want_rev = exp.raw.get((net, q, token, "fees"), 0) - exp.raw.get(
-            (net, q, token, "supply_side_revenue"), 0)
-        if int(r["revenue_raw"]) != want_rev:
-            mismatches.append(f"{key} revenue_raw: mart {r['revenue_raw']} ledger {want_rev}")
+        hidden = IONET_UNOBSERVABLE if net == "ionet-devnet" else ()
+        want_raw = {label: exp.raw.get((net, q, token, label), 0) for label in LABELS}
+        want_raw["revenue"] = want_raw["fees"] - want_raw["supply_side_revenue"]
+        for label, want in want_raw.items():
+            got = r[f"{label}_raw"]
+            if label in hidden:
+                if got is not None or r[label] is not None or r[f"{label}_usd"] is not None:
+                    mismatches.append(f"{key} {label}: unobservable but the mart says {got}")
+            elif got is None or int(got) != want:
+                mismatches.append(f"{key} {label}_raw: mart {got} ledger {want}")
+        if hidden and r["unobservable_reason"] != IONET_UNOBSERVABLE_REASON:
+            mismatches.append(f"{key} unobservable_reason {r['unobservable_reason']!r}")
+        if not hidden and (r["unobservable_figures"] is not None
+                           or int(r["fees_raw"]) != int(r["supply_side_revenue_raw"])
+                           + int(r["protocol_revenue_raw"]) + int(r["holders_revenue_raw"])):
+            mismatches.append(f"{key}: fees_raw is not supply_side + protocol + holders")
         if r["event_count"] != len(exp.events.get(key, ())):
             mismatches.append(f"{key} event_count: mart {r['event_count']} "
                               f"ledger {len(exp.events.get(key, ()))}")
         # token amounts: the decimal point placed in the raw integer
         decimals = devnet.config.tokens[token].decimals
-        if r["fees"] != Decimal(int(r["fees_raw"])).scaleb(-decimals):
-            mismatches.append(f"{key} fees {r['fees']} != fees_raw / 10^{decimals}")
+        if r["holders_revenue"] != Decimal(int(r["holders_revenue_raw"])).scaleb(-decimals):
+            mismatches.append(f"{key} holders_revenue {r['holders_revenue']} != raw / "
+                              f"10^{decimals}")
         # USD: NULL when a contributing row has no price, else the per-event sum to 6 decimals
         if exp.unpriced.get(key, 0):
-            if r["fees_usd"] is not None or r["unpriced_row_count"] != exp.unpriced[key]:
+            if r["holders_revenue_usd"] is not None or r["fees_usd"] is not None or (
+                    r["unpriced_row_count"] != exp.unpriced[key]):
                 mismatches.append(f"{key}: {exp.unpriced[key]} unpriced rows, mart fees_usd "
                                   f"{r['fees_usd']} unpriced {r['unpriced_row_count']}")
             continue
         usd = {label: exp.usd.get((net, q, token, label), Decimal(0)) for label in LABELS}
         usd["revenue"] = usd["fees"] - usd["supply_side_revenue"]
         for label, want_usd in usd.items():
+            if label in hidden:
+                continue
             got = r[f"{label}_usd"]
             if got is None or got != want_usd:
                 mismatches.append(f"{key} {label}_usd: mart {got} ledger {want_usd}")
@@ -252,8 +266,61 @@ def test_quarterly_mart_equals_the_ledger_in_tokens_and_usd(devnet: Devnet) -> N
                 mismatches.append(f"{key} {label}_usd differs in cents")
     assert not mismatches, "\n".join(mismatches[:20])
     # the comparison really covered priced, non-zero figures in every network
-    priced = {k[0] for k, r in by_key.items() if r["fees_usd"] and r["fees_usd"] != 0}
+    priced = {k[0] for k, r in by_key.items()
+              if any(r[f"{label}_usd"] for label in LABELS)}
     assert priced == set(devnet.config.networks)
+
+
+def test_simulated_reported_figures_gaps_equal_the_ledgers(devnet: Devnet) -> None:
+    """The simulator's "reported" figures beside the chain: each gap is the reported value
+    minus the ledger's figure, and the known off-chain parts show as the gap's size."""
+    rows = _mart(devnet.db, "select * from marts.fct_reported_vs_onchain where simulated")
+    by = {(r["network"], r["period"], r["comparison"]): r for r in rows}
+    assert all(r["basis"] == "simulated" for r in rows) and len(rows) == 10
+    exp = expected_from_ledger(devnet.config, devnet.ledger)
+
+    def usd(network: str, quarters: list[str]) -> Decimal:
+        return sum((v for (n, q, _t, lbl), v in exp.usd.items()
+                    if n == network and q in quarters and lbl == "fees"), Decimal(0))
+
+    # Render: burns rounded to whole tokens; the gap is the rounding (under half a token)
+    for period, lo, hi in (("2025-01", "2025-01-01", "2025-02-01"),
+                           ("2025-09", "2025-09-01", "2025-10-01"),
+                           ("2025-01..2025-09", "2025-01-01", "2025-10-01")):
+        t0, t1 = (int(datetime.fromisoformat(d).replace(tzinfo=UTC).timestamp())
+                  for d in (lo, hi))
+        raw = sum(int(r["amount"]) for r in devnet.ledger if r["network"] == "render-devnet"
+                  and r["event"] == "burn" and t0 <= r["block_timestamp"] < t1)
+        burned = Decimal(raw).scaleb(-18)
+        row = by[("render-devnet", period, "same_period")]
+        assert row["reported_value"] == burned.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        assert abs(row["onchain_value"] - burned) < Decimal("1e-6")
+        assert abs(row["gap"]) <= Decimal("0.5") and row["onchain_audit_status"] == "pass"
+    # Aethir: the reported quarters add fiat contracts of 3.0M, 3.6M, 4.4M USD to the on-chain
+    # target; the gap is exactly reported - the ledger's fees in USD
+    for q, reported, offchain in (("2025Q1", 31_500_000, 3_000_000),
+                                  ("2025Q2", 36_300_000, 3_600_000),
+                                  ("2025Q3", 44_300_000, 4_400_000)):
+        row = by[("aethir-devnet", q, "same_period")]
+        assert row["reported_value"] == reported
+        assert row["onchain_value"] == usd("aethir-devnet", [q])
+        assert row["gap"] == reported - usd("aethir-devnet", [q])
+        assert abs(row["gap"] - offchain) < Decimal("0.2") * offchain  # the simulated noise
+        assert "settled off chain" in row["why_they_differ"]
+    year = by[("aethir-devnet", "2025", "same_period")]
+    assert year["gap"] == 164_400_000 - usd("aethir-devnet", ["2025Q1", "2025Q2", "2025Q3",
+                                                              "2025Q4"])
+    assert year["consistency"].endswith("the other 1 imply 52300000.0")  # Q4 47.1M + 5.2M
+    # io.net: an annualized fee figure as of 2026-01-20, against 2025Q4 x 4 and the four
+    # quarters of 2025: its fees are declared not observable on chain (only the buy-and-burn
+    # is), so both comparisons have no on-chain side, never a zero, and say why
+    for comparison in ("last_quarter_x4", "trailing_four_quarters"):
+        row = by[("ionet-devnet", "annualized as of 2026-01-20", comparison)]
+        assert row["onchain_value"] is None and row["gap"] is None
+        assert row["onchain_audit_status"] == "pass"
+        assert "fees is not observable on chain" in row["why_they_differ"]
+    akash = by[("akash-devnet", "2025Q3", "same_period")]
+    assert akash["gap"] == 850_000 - usd("akash-devnet", ["2025Q3"])
 
 
 def test_no_misleading_zero_quarters(devnet: Devnet) -> None:
@@ -436,10 +503,10 @@ def test_close_then_changed_input_records_a_restatement(
     assert changed.audit.status("render-devnet", "2025Q2") == "fail"  # the chain disagrees
     by_metric = {r.metric: r for r in changed.restatements}
     assert {r.quarter for r in changed.restatements} == {"2025Q2"}
-    for rule in (r for r in expand_rules(devnet.config) if r.network == "render-devnet"):
-        metric = f"{rule.label}_raw"
-        delta = (apply_share(new, rule.share_numerator, rule.share_denominator)
-                 - apply_share(old, rule.share_numerator, rule.share_denominator))
+    burn = DEVNET_SHARES[("render-devnet", "burn", "amount")]
+    for label, new_amount in split(new, *burn).items():
+        metric = f"{label}_raw"
+        delta = new_amount - split(old, *burn)[label]
         assert by_metric[metric].old_value == frozen[metric]
         assert int(by_metric[metric].new_value) - int(frozen[metric]) == delta
     assert "1 changed" in by_metric["fees_raw"].reason

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from tests.support.lake_edit import alter_first_amount
-from tests.warehouse.conftest import CONFIG_PATH, Built
+from tests.warehouse.conftest import Built
 from warehouse.build import BuildResult, build_warehouse
 
 
@@ -61,8 +61,9 @@ def test_only_changed_files_and_repriced_days_are_rebuilt(built: Built, tmp_path
     shutil.copy(built.prices_csv, prices)
     reader = lambda ch: built.world.chain(ch.chain_id)  # noqa: E731
 
-    def build(config: Path = CONFIG_PATH) -> BuildResult:
-        return build_warehouse(config, lake_root, db, prices_csv=prices, reader_factory=reader)
+    def build(config: Path | None = None) -> BuildResult:
+        return build_warehouse(config or built.config_path, lake_root, db, prices_csv=prices,
+                               reader_factory=reader)
 
     # Four files: an unrelated one (its marker must survive), a file with a row priced by a
     # feed on some day (that day gets a user price below: its marker must go), the ionet burn
@@ -110,7 +111,7 @@ def test_only_changed_files_and_repriced_days_are_rebuilt(built: Built, tmp_path
     # a config change (here a display name) rebuilds everything: the marker is gone
     shutil.copytree(built.lake, lake_root, dirs_exist_ok=True)
     _mark(db, str(_one(db, "select min(lake_file) from marts.fct_revenue_events")[0]))
-    raw = yaml.safe_load(CONFIG_PATH.read_text())
+    raw = yaml.safe_load(built.config_path.read_text())
     net = next(iter(raw["networks"]))
     raw["networks"][net]["display_name"] += " (renamed)"
     other = tmp_path / "networks.yaml"

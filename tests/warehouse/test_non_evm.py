@@ -42,6 +42,7 @@ from pipelines.resources import LakeResource, NetworkConfigResource
 from tests.support.cosmos_node import CosmosNode, block_hash
 from tests.support.jsonrpc_server import JsonRpcServer
 from tests.support.lake_read import read_dataset
+from tests.support.revenue_oracle import IONET_UNOBSERVABLE_REASON
 from tests.support.solana_cluster import SolanaCluster, fake_hash
 from warehouse.build import BuildResult, audit_warehouse, build_warehouse, prepare_inputs
 from warehouse.rules import expand_rules, source_tokens
@@ -58,6 +59,21 @@ TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 USER = "G7Hf2J55BAkHtbbXPh94UTGRCQioKPpnb5oKQMBteXo"
 WALLET_ATA = "3KEmPDRc6WEvhomG8awhfv2k33HgeqfGJmE1dptFmzhR"
 USER_ATA = "BMnsyyG6S6zkaE3K5X3nbRMKdvBS5dT6HhcMozBVL7Ly"
+# RNP-023 Salad burn wallets: addresses not published, so these stand in (test-only sources
+# added by write_config, with the RNP's splits: Container Engine 60% burned / 5% Foundation /
+# 35% Salad, Gateway 35 / 5 / 60).
+def _pubkey(name: str) -> str:
+    """A base58 32-byte key made from a name (the test's own, never a real account)."""
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n, out = int.from_bytes(hashlib.sha256(name.encode()).digest(), "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        out = alphabet[r] + out
+    return out
+
+
+SALAD_CE, SALAD_GW = _pubkey("salad-container-engine"), _pubkey("salad-gateway")
+SALAD_CE_ATA, SALAD_GW_ATA = _pubkey("salad-ce-ata"), _pubkey("salad-gw-ata")
 SOL_T0 = 1_742_428_800  # 2025-03-20T00:00:00Z
 SOL_HEAD = 460_000
 SOL_CHUNK = 100_000
@@ -65,29 +81,43 @@ Q2_START, Q3_START = 1_743_465_600, 1_751_328_000  # 2025-04-01, 2025-07-01
 SOL_Q2_FIRST = (Q2_START - SOL_T0) // 20  # 51,840
 SOL_Q3_FIRST = (Q3_START - SOL_T0) // 20  # 444,960
 SOL_SKIPPED = {SOL_Q2_FIRST, 100_000, 199_999}
-# (signature, slot, amount, burned by the burn wallet, failed)
+# (signature, slot, amount, burner: "wallet" (RNP-019), "user", "ce" or "gw" (Salad), failed)
 SOL_BURNS = [
-    ("RenderWalletBurnQ1", 30_000, 95_000_000_000, True, False),
-    ("RenderWalletBurnQ2a", 100_001, 1_900_000_001, True, False),
-    ("RenderUserBurnQ2", 200_500, 5, False, False),
-    ("RenderWalletFailedQ2", 250_000, 999, True, True),
-    ("RenderWalletBurnQ2b", 300_000, 123_456_789_012, True, False),
-    ("RenderWalletBurnQ3", 450_000, 7_777, True, False),
+    ("RenderWalletBurnQ1", 30_000, 95_000_000_000, "wallet", False),
+    ("RenderWalletBurnQ2a", 100_001, 1_900_000_001, "wallet", False),
+    ("RenderUserBurnQ2", 200_500, 5, "user", False),
+    ("RenderWalletFailedQ2", 250_000, 999, "wallet", True),
+    ("RenderWalletBurnQ2b", 300_000, 123_456_789_012, "wallet", False),
+    ("SaladContainerBurnQ2", 310_000, 600_000_000_007, "ce", False),
+    ("SaladGatewayBurnQ2", 320_000, 350_000_000_011, "gw", False),
+    ("RenderWalletBurnQ3", 450_000, 7_777, "wallet", False),
 ]
+# io.net's buy-and-burn (any burn of the IO mint): holders_revenue; its fees are unobservable
+IO_BURNS = [("IoBuybackBurnQ2", 120_000, 31_415_926_535)]
+BURNERS = {"wallet": (BURN_WALLET, WALLET_ATA), "user": (USER, USER_ATA),
+           "ce": (SALAD_CE, SALAD_CE_ATA), "gw": (SALAD_GW, SALAD_GW_ATA)}
+# burner -> (source, shares of each burn as (fees, supply_side, protocol, holders) fractions
+# (numerator, denominator)), written from the RNPs, not read from the configuration
+RENDER_SHARES = {
+    "wallet": ("render-burns", ((100, 95), (0, 1), (5, 95), (1, 1))),
+    "ce": ("salad-container", ((100, 60), (35, 60), (5, 60), (1, 1))),
+    "gw": ("salad-gateway", ((100, 35), (60, 35), (5, 35), (1, 1))),
+}
 
 
 def sol_time(slot: int) -> int:
     return SOL_T0 + 20 * slot
 
 
-def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> dict[str, Any]:
-    owner, account = (BURN_WALLET, WALLET_ATA) if wallet else (USER, USER_ATA)
+def _burn_tx(sig: str, slot: int, amount: int, burner: str, failed: bool,
+             mint: str = RENDER) -> dict[str, Any]:
+    owner, account = BURNERS[burner]
     burn = {
         "parsed": {
             "info": {
                 "account": account,
                 "authority": owner,
-                "mint": RENDER,
+                "mint": mint,
                 "tokenAmount": {"amount": str(amount), "decimals": 8, "uiAmountString": "x"},
             },
             "type": "burnChecked",
@@ -98,7 +128,7 @@ def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> di
     err = {"InstructionError": [0, "InsufficientFunds"]} if failed else None
     balance = {
         "accountIndex": 1,
-        "mint": RENDER,
+        "mint": mint,
         "owner": owner,
         "programId": TOKEN_PROGRAM,
         "uiTokenAmount": {"amount": "0", "decimals": 8},
@@ -132,8 +162,11 @@ def _burn_tx(sig: str, slot: int, amount: int, wallet: bool, failed: bool) -> di
 def make_cluster() -> SolanaCluster:
     cluster = SolanaCluster(head=SOL_HEAD, decimals={RENDER: 8, IO: 8}, block_time=sol_time)
     cluster.skipped = set(SOL_SKIPPED)
-    for sig, slot, amount, wallet, failed in SOL_BURNS:
-        tx = _burn_tx(sig, slot, amount, wallet, failed)
+    burns = [(sig, slot, amount, burner, failed, RENDER)
+             for sig, slot, amount, burner, failed in SOL_BURNS]
+    burns += [(sig, slot, amount, "user", False, IO) for sig, slot, amount in IO_BURNS]
+    for sig, slot, amount, burner, failed, mint in burns:
+        tx = _burn_tx(sig, slot, amount, burner, failed, mint)
         entry = {
             "blockTime": sol_time(slot),
             "confirmationStatus": "finalized",
@@ -142,7 +175,8 @@ def make_cluster() -> SolanaCluster:
             "signature": sig,
             "slot": slot,
         }
-        for address in [RENDER, BURN_WALLET] if wallet else [RENDER]:
+        owner = BURNERS[burner][0]
+        for address in [mint] if burner == "user" else [mint, owner]:
             cluster.add(address, dict(entry), tx)
     return cluster
 
@@ -165,6 +199,13 @@ def _addr(name: str) -> str:
 
 
 P1, P2, TENANT = _addr("provider-1"), _addr("provider-2"), _addr("tenant")
+# authz deposit granters (Console's managed wallets): they fund TENANT's escrow account, so
+# unspent escrow goes back to them, neither tenant nor provider (NETWORKS.md, Akash refunds)
+GRANTER, GRANTER2, BOT, USER_AKT = (_addr("granter"), _addr("granter-2"), _addr("console-bot"),
+                                    _addr("bme-user"))
+BME = _addr("bme")  # module account of module "bme": sha256("bme")[:20], like escrow's
+BME_HEIGHT = 280  # the test chain's node v2.0.0 upgrade
+ACT_PEG_HEIGHT = 150  # a chunk boundary: height 150 is 2025-04-17 (in the lake's blocks)
 
 
 def _ev(type_: str, **attrs: str) -> dict[str, Any]:
@@ -203,6 +244,33 @@ def _results(height: int, txs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def make_node() -> CosmosNode:
+    # v0.24 MsgDepositDeployment: the owner signs, the funds come from the granter
+    deposit = {"code": 0, "events": [
+        _ev("message", action="/akash.deployment.v1beta3.MsgDepositDeployment", sender=TENANT),
+        *_transfer(GRANTER, ESCROW, "2000000uakt")]}
+    # MsgExec-wrapped MsgCreateDeployment by Console's signer, funded by another granter: the
+    # deployment event names the owner
+    exec_deposit = {"code": 0, "events": [
+        _ev("message", action="/cosmos.authz.v1beta1.MsgExec", sender=BOT),
+        _ev("akash.v1", module="deployment", action="deployment-created", owner=TENANT,
+            dseq="78"),
+        *_transfer(GRANTER2, ESCROW, "3000000uakt")]}
+    # a provider's bid deposit: the bid names TENANT as owner, but the provider pays
+    bid = {"code": 0, "events": [
+        _ev("message", action="/akash.market.v1beta4.MsgCreateBid", sender=P1),
+        _ev("akash.v1", module="market", action="bid-created", owner=TENANT, dseq="78",
+            gseq="1", oseq="1", provider=P1),
+        *_transfer(P1, ESCROW, "500000uakt")]}
+    # BME (node v2.0.0): a user burns AKT for ACT, a provider burns ACT for AKT
+    mint_act = {"code": 0, "events": [
+        _ev("message", action="/akash.bme.v1.MsgBurnMint", sender=USER_AKT),
+        *_transfer(USER_AKT, BME, "1000000uakt"), *_transfer(BME, USER_AKT, "400000uact")]}
+    burn_act = {"code": 0, "events": [
+        _ev("message", action="/akash.bme.v1.MsgBurnMint", sender=P1),
+        *_transfer(P1, BME, "90000uact"), *_transfer(BME, P1, "250000uakt")]}
+    # the deployment EndBlocker converting an escrow balance: AKT out, ACT back in
+    convert = {**_results(290, []), "end_block_events": [
+        *_transfer(ESCROW, BME, "700000uakt"), *_transfer(BME, ESCROW, "350000uact")]}
     close = {
         "code": 0,
         "events": [
@@ -213,13 +281,20 @@ def make_node() -> CosmosNode:
             *_transfer(ESCROW, P2, "500000uakt"),  # the bid deposit, returned as its bid closes
             _lease("bid-closed", P2),
             *_transfer(ESCROW, TENANT, "4000000uakt"),  # the unspent deposit, refunded
+            *_transfer(ESCROW, GRANTER, "1500000uakt"),  # to the granters who deposited
+            *_transfer(ESCROW, GRANTER2, "2500000uakt"),
         ],
     }
     failed = {"code": 5, "log": "insufficient funds",
               "events": _withdraw(P1, "999uakt", None)["events"]}
     results = {
         60: _results(60, [_withdraw(P1, f"950000uakt,2000000{USDC}", f"19388uakt,500000{USDC}")]),
+        100: _results(100, [deposit, exec_deposit]),
+        110: _results(110, [bid]),
         150: _results(150, [close]),
+        290: convert,
+        295: _results(295, [mint_act]),
+        296: _results(296, [burn_act]),
         200: _results(200, [_withdraw(P1, f"3000000uact,1234567{USDC}", f"61728{USDC}"), failed]),
         310: _results(310, [_withdraw(P2, "777uakt", None)]),
     }
@@ -239,9 +314,21 @@ def write_config(path: Path) -> Path:
     render = doc["networks"]["render"]
     render["sources"] = [s for s in render["sources"] if s["chain"] in doc["chains"]]
     render["revenue_rules"] = [r for r in render["revenue_rules"] if r["source"] == "render-burns"]
+    # RNP-023's Salad wallets, as docs/readers.md shows them (addresses unpublished: test-only)
+    for name, wallet, burned in (("salad-container", SALAD_CE, 60), ("salad-gateway", SALAD_GW,
+                                                                      35)):
+        render["sources"].append({"name": name, "kind": "spl_burns", "chain": "solana",
+                                  "address": RENDER, "burn_owners": [wallet], "start_block": 0,
+                                  "token": "render"})
+        render["revenue_rules"].append({"source": name, "event": "burn", "labels": {
+            "fees": f"100/{burned}", "supply_side_revenue": f"{100 - burned - 5}/{burned}",
+            "protocol_revenue": f"5/{burned}", "holders_revenue": "1"}})
     for net in doc["networks"].values():
         for src in net["sources"]:
             src["start_block"] = 1 if src["chain"] == "akash" else 0
+    doc["networks"]["akash"]["sources"][0]["bme_height"] = BME_HEIGHT
+    # ACT pegged from height 150 (this test chain's first ACT payout is at 200)
+    doc["tokens"]["act"]["usd_peg_from_block"] = ACT_PEG_HEIGHT
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -287,16 +374,25 @@ def _quarter(ts: int) -> str:
     return "2025Q1" if ts < Q2_START else "2025Q2" if ts < Q3_START else "2025Q3"
 
 
-def _render_expected() -> dict[str, tuple[int, int, int, int]]:
-    """quarter -> (fees, supply_side, holders, event count) under the mainnet render rule
-    (fees 100/95, supply_side 5/95, holders 1 of each burn, truncated per burn)."""
-    out: dict[str, tuple[int, int, int, int]] = {}
-    for _sig, slot, amount, wallet, failed in SOL_BURNS:
-        if not wallet or failed:
+def _render_expected() -> dict[str, tuple[int, int, int, int, int]]:
+    """quarter -> (fees, supply_side, protocol, holders, event count): each burn by a burn
+    wallet times its wallet's RNP shares (RENDER_SHARES), truncated per burn and label, the
+    base units truncation leaves over in the largest split label."""
+    out: dict[str, tuple[int, int, int, int, int]] = {}
+    for _sig, slot, amount, burner, failed in SOL_BURNS:
+        if burner not in RENDER_SHARES or failed:
             continue
         q = _quarter(sol_time(slot))
-        f, s, h, n = out.get(q, (0, 0, 0, 0))
-        out[q] = (f + amount * 100 // 95, s + amount * 5 // 95, h + amount, n + 1)
+        shares = RENDER_SHARES[burner][1]
+        got = [amount * n // d for n, d in shares]
+        # every base unit of fees lands in a label: what truncation leaves over goes to the
+        # split label with the largest share (docs/networks.md, "Exact splits")
+        split = range(1, 4)
+        left = got[0] - sum(got[i] for i in split)
+        largest = max(split, key=lambda i: shares[i][0] / shares[i][1])
+        got[largest] += left
+        prev = out.get(q, (0, 0, 0, 0, 0))
+        out[q] = (*(a + b for a, b in zip(prev[:4], got, strict=True)), prev[4] + 1)
     return out
 
 
@@ -318,6 +414,14 @@ def test_mainnet_rules_expand_for_every_source_kind():
     assert rows[("akash", "provider_payment", "supply_side_revenue")].dataset == "lease_payments"
     assert rows[("akash", "take_payment", "protocol_revenue")].dataset == "lease_payments"
     assert rows[("ionet", "burn", "holders_revenue")].dataset == "token_burns"
+    # RNP-019/021: the 5% is the operator's fee (protocol_revenue), nothing is supply side;
+    # io.net's burns are a use of revenue, never fees (NETWORKS.md)
+    render = {label: (r.share_numerator, r.share_denominator)
+              for (net, _, label), r in rows.items() if net == "render"}
+    assert render == {"fees": (20, 19), "protocol_revenue": (1, 19), "holders_revenue": (1, 1)}
+    assert {label for (net, _, label) in rows if net == "ionet"} == {"holders_revenue"}
+    # legacy RNDR transfers to 0x0 are migrations, not job payments: no such source
+    assert [s.name for s in config.networks["render"].sources] == ["render-burns"]
     assert source_tokens(config, "akash", "escrow") == ["act", "akash-usdc", "akt"]
     assert source_tokens(config, "render", "render-burns") == ["render"]
 
@@ -334,15 +438,37 @@ def test_quarterly_mart_lists_solana_and_cosmos_networks_with_exact_figures(worl
         from marts.fct_network_revenue_quarterly order by network, quarter, token""")
     got = {(r[0], r[1], r[2]): r[3:] for r in rows}
     want: dict[tuple[str, str, str], tuple[int, ...]] = {}
-    for q, (fees, supply, holders, n) in _render_expected().items():
-        want[("render", q, "render")] = (fees, supply, 0, holders, fees - supply, n)
+    for q, (fees, supply, protocol, holders, n) in _render_expected().items():
+        want[("render", q, "render")] = (fees, supply, protocol, holders, fees - supply, n)
+    # RNP-019/021: the 5% is the operator's fee, so Render's wallet burns alone make revenue =
+    # fees and no supply side; Salad's wallets pay Salad its share (RNP-023)
+    assert want[("render", "2025Q1", "render")][1] == 0
+    assert want[("render", "2025Q1", "render")][4] == want[("render", "2025Q1", "render")][0]
     for q, tokens in AKASH_EXPECTED.items():
         for token, (paid, take) in tokens.items():
             n = (paid > 0) + (take > 0)  # one payout or take event per coin
             want[("akash", q, token)] = (paid + take, paid, take, 0, take, n)
-    # io.net has no burns: only its complete quarter shows, as an audited zero
-    want[("ionet", "2025Q2", "io")] = (0, 0, 0, 0, 0, 0)
+    # BME in 2025Q2 (from height 280): AKT in = 700,000 converted out of escrow + 1,000,000
+    # burned for ACT; out = 250,000 paid for burned ACT. The net burn is holders_revenue,
+    # booked out of the supply side, so fees stay the payments and revenue = take + net burn.
+    net_burn = 700_000 + 1_000_000 - 250_000
+    fees, supply, take, _, _, n = want[("akash", "2025Q2", "akt")]
+    want[("akash", "2025Q2", "akt")] = (fees, supply - net_burn, take, net_burn,
+                                        fees - supply + net_burn, n + 3)
+    # io.net's burns are holders_revenue; its fees (so revenue), supply side and protocol
+    # revenue are not on chain: NULL with the reason, never 0
+    (_, io_slot, io_amount), = IO_BURNS
+    assert _quarter(sol_time(io_slot)) == "2025Q2"
+    want[("ionet", "2025Q2", "io")] = (None, None, None, io_amount, None, 1)
     assert got == want
+    assert _query(world.db, """
+        select distinct network, unobservable_figures, unobservable_reason
+        from marts.fct_network_revenue_quarterly where unobservable_figures is not null""") == [
+        ("ionet", "fees,supply_side_revenue,revenue,protocol_revenue", IONET_UNOBSERVABLE_REASON)]
+    assert _query(world.db, """
+        select fees_raw, revenue_raw, holders_revenue_raw, fees_usd, unobservable_reason
+        from marts.fct_network_revenue_daily where network = 'ionet'""") == [
+        (None, None, io_amount, None, IONET_UNOBSERVABLE_REASON)]
     # Akash rows keep their own token: USDC and ACT payouts are never counted as AKT
     symbols = dict(_query(world.db, "select distinct token, token_symbol from "
                                     "marts.fct_network_revenue_quarterly"))
@@ -351,12 +477,28 @@ def test_quarterly_mart_lists_solana_and_cosmos_networks_with_exact_figures(worl
     # tenant refunds, returned deposits and the failed withdrawal are not revenue
     events = _query(world.db, "select distinct event from marts.fct_revenue_events "
                               "where network = 'akash' order by 1")
-    assert events == [("provider_payment",), ("take_payment",)]
+    assert events == [("akt_burned",), ("akt_reminted",), ("provider_payment",),
+                      ("take_payment",)]
     lake_events = _query(world.db, "select event, token, amount_str from raw.lease_payments "
                                    "where event in ('tenant_refund', 'deposit_returned') "
                                    "order by 1")
     assert lake_events == [("deposit_returned", "akt", "500000"),
                            ("tenant_refund", "akt", "4000000")]
+    # refunds to the granters who deposited (one plain, one MsgExec-wrapped) and the
+    # conversion to the BME module are neither payments nor revenue
+    other = _query(world.db, "select event, provider, tenant, amount_str from raw.lease_payments"
+                   " where event in ('depositor_refund', 'bme_conversion') order by amount")
+    assert other == [("bme_conversion", None, None, "700000"),
+                     ("depositor_refund", None, GRANTER, "1500000"),
+                     ("depositor_refund", None, GRANTER2, "2500000")]
+    deposits = _query(world.db, "select block_number, owner, depositor, amount_str "
+                                "from raw.escrow_deposits order by 1, 4")
+    assert deposits == [(100, TENANT, GRANTER, "2000000"), (100, TENANT, GRANTER2, "3000000"),
+                        (110, P1, P1, "500000")]
+    flows = _query(world.db, "select block_number, event, amount_str from raw.bme_flows "
+                             "order by 1")
+    assert flows == [(290, "akt_burned", "700000"), (295, "akt_burned", "1000000"),
+                     (296, "akt_reminted", "250000")]
 
 
 def test_audit_columns_by_slot_and_height(world: World):
@@ -414,10 +556,12 @@ def test_audit_columns_by_slot_and_height(world: World):
         "incomplete", f"2025Q3 has not ended on the chain (head {COSMOS_HEAD}); first block 300")
     recon = _query(world.db, """
         select network, source, status, detail from audit.reconciliations
-        where quarter = '2025Q2' order by network""")
-    assert [r[:3] for r in recon] == [("akash", "escrow", "not_applicable"),
-                                      ("ionet", "io-burns", "not_applicable"),
-                                      ("render", "render-burns", "not_applicable")]
+        where quarter = '2025Q2' order by network, source""")
+    assert sorted(r[:3] for r in recon) == [("akash", "escrow", "not_applicable"),
+                                            ("ionet", "io-burns", "not_applicable"),
+                                            ("render", "render-burns", "not_applicable"),
+                                            ("render", "salad-container", "not_applicable"),
+                                            ("render", "salad-gateway", "not_applicable")]
     assert "tenant deposits" in recon[0][3] and "getTokenSupply" in recon[2][3]
 
 
@@ -487,3 +631,46 @@ def test_dagster_day_partition_of_a_solana_network(servers, tmp_path: Path):
     assert [(c.start, c.end) for c in cp.chunks] == [(0, 99_999)]
     burns = read_dataset(Lake(tmp_path / "lake"), "token_burns", "render").to_pylist()
     assert [(b["block_number"], b["amount_str"]) for b in burns] == [(30_000, "95000000000")]
+
+
+def test_a_later_range_classifies_refunds_from_the_lakes_depositors(world: World, servers,
+                                                                   tmp_path: Path):
+    """The granters' deposits (height 100) are in the lake's escrow_deposits: a run indexing
+    only the range of the refunds (150 on) reads them there, never re-reading heights 1-149,
+    and its lease_payments are the same rows as the single run's."""
+    lake = Lake(tmp_path / "lake")
+    index_network(world.config, "akash", lake, to_block=149)
+    index_network(world.config, "akash", lake)
+    got = read_dataset(lake, "lease_payments", "akash").to_pylist()
+    want = read_dataset(Lake(world.lake), "lease_payments", "akash").to_pylist()
+    assert got == want
+    assert {r["tenant"] for r in got if r["event"] == "depositor_refund"} == {GRANTER, GRANTER2}
+    # without the earlier range in the lake, the refund's depositors are unknown: the rule
+    # needs the deposits, so the same refunds would be read as payments to providers
+    alone = Lake(tmp_path / "alone")
+    index_network(world.config, "akash", alone, from_block=150)
+    rows = read_dataset(alone, "lease_payments", "akash").to_pylist()
+    assert not [r for r in rows if r["event"] == "depositor_refund"]
+
+
+def test_act_is_pegged_at_one_usd_from_its_peg_height(world: World):
+    """ACT rows are priced 1 USD by the peg (never unpriced) from the day of the peg height;
+    fct_token_prices says the price's origin; days before it have no ACT price."""
+    peg_day = "2025-04-17"  # height 150 = 2025-02-01 + 150 x 12 h
+    rows = _query(world.db, """
+        select cast(price_date as varchar), price_usd, price_source, price_origin
+        from marts.fct_token_prices where token = 'act' and price_date
+            between date '2025-04-16' and date '2025-04-18' order by 1""")
+    assert rows == [("2025-04-16", None, "missing", None), (peg_day, 1, "peg", "peg"),
+                    ("2025-04-18", 1, "peg", "peg")]
+    events = _query(world.db, """
+        select price_usd, price_source, count(*) from marts.fct_revenue_events
+        where token = 'act' group by all""")
+    assert events == [(1, "peg", 2)]  # the 3,000,000 uact payout: fees and supply side
+    (q,) = _query(world.db, """select fees_usd, unpriced_row_count from
+        marts.fct_network_revenue_quarterly where network = 'akash' and token = 'act'
+        and quarter = '2025Q2'""")
+    assert q == (3, 0)
+    origins = dict(_query(world.db, """select token, price_origin from marts.fct_token_prices
+        where price_date = date '2025-05-12'"""))
+    assert origins["akash-usdc"] == "peg"  # a stablecoin: 1 USD by declaration

@@ -13,7 +13,7 @@ from depinrev.quarters import Quarter, quarters_between
 from warehouse.audit.rpc import BlockHeader, block_clock
 from warehouse.closing import compare_figures
 from warehouse.prices import PriceFileError, read_price_csv
-from warehouse.rules import apply_share, expand_rules
+from warehouse.rules import expand_rules
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config" / "networks.devnet.yaml")
 
@@ -46,14 +46,13 @@ def test_expand_rules_exact_fractions() -> None:
     akash = [r for r in rows if r.network == "akash-devnet"]
     assert {r.field for r in akash} == {"amount", "take_amount"}
     assert {r.dataset for r in akash} == {"lease_payments"}
-
-
-def test_apply_share_truncates_toward_zero() -> None:
-    assert apply_share(1000, 20, 19) == 1052  # 1052.63...
-    assert apply_share(1000, 1, 19) == 52
-    assert apply_share(7, 4, 5) == 5
-    assert apply_share(7, -4, 5) == -5  # not -6: a deposit and its withdrawal cancel
-    assert apply_share(10**40, 20, 19) == 10**40 * 20 // 19
+    # every row carries its rule's split share and remainder label
+    assert {(r.split_numerator, r.split_denominator, r.remainder_to) for r in render} == {
+        (20, 19, "holders_revenue")}
+    assert {(r.event, r.split_numerator, r.remainder_to)
+            for r in rows if r.network == "aethir-devnet"} == {
+        ("deposit", 1, "supply_side_revenue"), ("withdraw", -1, "supply_side_revenue")}
+    assert {r.label for r in rows if r.network == "ionet-devnet"} == {"holders_revenue"}
 
 
 def test_price_csv_generic_and_coingecko(tmp_path: Path) -> None:

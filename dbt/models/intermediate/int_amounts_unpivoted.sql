@@ -30,6 +30,18 @@ lease_amounts as (
     where amount_str is not null
 ),
 
+bme as (
+    select {{ common }}, 'bme_flows' as dataset, 'amount' as field,
+        amount_raw, amount_str, amount_overflow
+    from {{ ref('stg_lake__bme_flows') }}
+),
+
+deposits as (
+    select {{ common }}, 'escrow_deposits' as dataset, 'amount' as field,
+        amount_raw, amount_str, amount_overflow
+    from {{ ref('stg_lake__escrow_deposits') }}
+),
+
 lease_takes as (
     select {{ common }}, 'lease_payments' as dataset, 'take_amount' as field,
         take_amount_raw as amount_raw, take_amount_str as amount_str,
@@ -55,5 +67,9 @@ union all
 select * from lease_amounts
 union all
 select * from lease_takes
+union all
+select * from bme
+union all
+select * from deposits
 union all by name
 select * from tao_amounts

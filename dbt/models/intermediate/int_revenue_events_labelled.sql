@@ -1,8 +1,16 @@
--- Applies the config's revenue rules: each matching (event, field) gets one row per label with
--- amount_raw = event amount x share_numerator / share_denominator, rounded toward zero to a
--- whole base unit per event (HUGEINT `//` truncates toward zero, so a deposit and an equal
--- withdrawal with shares +s and -s cancel exactly). The dropped fraction of a base unit is
--- share_remainder / share_denominator and is kept for inspection.
+-- Applies the config's revenue rules: each matching (event, field) gets one row per label of
+-- the rule, in exact base units, so that every base unit of fees lands in a label:
+--   * truncated_raw = event amount x share_numerator / share_denominator, truncated toward
+--     zero (HUGEINT `//`); share_remainder (the `%`) keeps what truncation dropped;
+--   * the rule's split labels (supply_side_revenue, protocol_revenue, holders_revenue) divide
+--     split_total_raw = event amount x split share (their shares' sum), truncated toward zero;
+--     the base units their truncated parts leave over go to the rule's remainder_to label
+--     (remainder_raw); every other row's remainder_raw is 0;
+--   * amount_raw = truncated_raw + remainder_raw.
+-- The configuration makes the fees share equal the split share when every label is observable
+-- (depinrev.config), so per event fees = supply_side + protocol + holders exactly. Truncation
+-- toward zero is odd (trunc(-x) = -trunc(x)), so a deposit and an equal withdrawal with shares
+-- +s and -s give opposite amounts, remainders included, and cancel exactly.
 with amounts as (
     select * from {{ ref('int_amounts_unpivoted') }}
 ),
@@ -31,8 +39,11 @@ labelled as (
         amounts.amount_raw as event_amount_raw,
         rules.share_numerator,
         rules.share_denominator,
-        (amounts.amount_raw * rules.share_numerator) // rules.share_denominator as amount_raw,
+        (amounts.amount_raw * rules.share_numerator) // rules.share_denominator as truncated_raw,
         (amounts.amount_raw * rules.share_numerator) % rules.share_denominator as share_remainder,
+        (amounts.amount_raw * rules.split_numerator) // rules.split_denominator
+            as split_total_raw,
+        rules.remainder_to,
         amounts.amount_overflow,
         amounts.lake_file
     from amounts
@@ -45,6 +56,45 @@ labelled as (
         -- Substrate rules cover a range of runtime spec versions; other rows have none.
         and coalesce(amounts.spec_version, 0) >= coalesce(rules.spec_from, 0)
         and (rules.spec_to is null or coalesce(amounts.spec_version, 0) <= rules.spec_to)
+),
+
+allocated as (
+    select
+        *,
+        case when label = remainder_to then
+            split_total_raw - sum(
+                case when label <> 'fees' then truncated_raw else 0 end
+            ) over (
+                partition by lake_file, network, chain_id, transaction_hash, log_index, field,
+                    rule_id
+            )
+        else 0 end as remainder_raw
+    from labelled
 )
 
-select * from labelled
+select
+    network,
+    chain_id,
+    source,
+    dataset,
+    event,
+    field,
+    rule_id,
+    label,
+    token,
+    block_number,
+    block_hash,
+    block_time,
+    transaction_hash,
+    transaction_index,
+    log_index,
+    event_amount_raw,
+    share_numerator,
+    share_denominator,
+    truncated_raw + remainder_raw as amount_raw,
+    share_remainder,
+    remainder_to,
+    remainder_raw,
+    amount_overflow,
+    lake_file
+from allocated

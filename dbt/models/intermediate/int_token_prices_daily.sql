@@ -2,11 +2,28 @@
 -- the last. Precedence (first that applies):
 --   1. user_csv              the user's CSV has a price for that token and day
 --   2. stablecoin            the config marks the token stablecoin: 1 USD
+--   2b. peg                  the config pegs the token at 1 USD from a block of its chain
+--                            (usd_peg_from_block): from the day of the first lake block at or
+--                            after it (the token's rows only exist from then on)
 --   3. onchain_feed          the last feed update of that day (by block time, block, log)
 --   4. onchain_feed_carried  the last earlier update, at most var price_max_staleness_days old
 --   5. missing               no price: price_usd NULL, never zero
 with tokens as (
     select * from {{ ref('stg_config__tokens') }}
+),
+
+-- The day a peg starts: the first block of the token's chain in the lake at or after its
+-- peg block (lake blocks are chunk boundaries and blocks holding rows).
+pegs as (
+    select
+        tokens.token,
+        min(cast({{ utc_time('blocks.block_timestamp') }} as date)) as peg_date
+    from tokens
+    inner join {{ source('lake', 'blocks') }} as blocks
+        on blocks.chain_id = tokens.chain_id
+        and blocks.block_number >= tokens.usd_peg_from_block
+    where tokens.usd_peg_from_block is not null
+    group by tokens.token
 ),
 
 feeds as (
@@ -75,11 +92,13 @@ with_feed as (
         spine.token,
         spine.stablecoin,
         spine.price_date,
+        coalesce(spine.price_date >= pegs.peg_date, false) as pegged,
         onchain_daily.price_usd as feed_price_usd,
         onchain_daily.price_date as feed_price_date,
         onchain_daily.network || '/' || onchain_daily.source as feed,
         onchain_daily.block_number as feed_block_number
     from spine
+    left join pegs on spine.token = pegs.token
     asof left join onchain_daily
         on spine.token = onchain_daily.token
         and spine.price_date >= onchain_daily.price_date
@@ -92,6 +111,7 @@ resolved as (
         case
             when user_prices.price_usd is not null then 'user_csv'
             when with_feed.stablecoin then 'stablecoin'
+            when with_feed.pegged then 'peg'
             when with_feed.feed_price_date = with_feed.price_date then 'onchain_feed'
             when with_feed.price_date - with_feed.feed_price_date
                 <= {{ var('price_max_staleness_days') }} then 'onchain_feed_carried'
@@ -114,6 +134,7 @@ select
     cast(case price_source
         when 'user_csv' then user_price_usd
         when 'stablecoin' then 1
+        when 'peg' then 1
         when 'onchain_feed' then feed_price_usd
         when 'onchain_feed_carried' then feed_price_usd
     end as decimal(38, 18)) as price_usd,

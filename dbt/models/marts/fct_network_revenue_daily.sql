@@ -1,6 +1,8 @@
 -- Labelled amounts summed per network, UTC day and token (days with revenue events only).
 -- USD figures are NULL when any contributing row has no price (unpriced_row_count > 0): a
--- partial USD sum would look complete.
+-- partial USD sum would look complete. A figure the network declares unobservable (config
+-- `unobservable`, int_network_unobservable) is NULL, with unobservable_figures and
+-- unobservable_reason saying which and why.
 {% set labels = ['fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
 with events as (
     select * from {{ ref('fct_revenue_events') }}
@@ -25,6 +27,24 @@ daily as (
         max(block_number) as last_block
     from events
     group by network, block_date, token
+),
+
+unobservable as (
+    select * from {{ ref('int_network_unobservable') }}
+),
+
+flagged as (
+    select
+        daily.*,
+        coalesce(unobservable.fees_unobservable, false) as fees_unobservable,
+        coalesce(unobservable.supply_side_revenue_unobservable, false) as supply_side_revenue_unobservable,
+        coalesce(unobservable.revenue_unobservable, false) as revenue_unobservable,
+        coalesce(unobservable.protocol_revenue_unobservable, false) as protocol_revenue_unobservable,
+        coalesce(unobservable.holders_revenue_unobservable, false) as holders_revenue_unobservable,
+        unobservable.unobservable_figures,
+        unobservable.unobservable_reason
+    from daily
+    left join unobservable on daily.network = unobservable.network
 )
 
 select
@@ -40,5 +60,5 @@ select
     unpriced_row_count,
     first_block,
     last_block
-from daily
+from flagged
 order by network, revenue_date, token

@@ -4,7 +4,9 @@
 -- or failed / errored (a failure stays visible). Quarters the chain has not finished, or that
 -- the network's indexed history only begins inside, would show zeros that are not figures:
 -- they are left out (audit.quarter_audits still lists them). Audit columns come from
--- audit.quarter_audits ('not_audited' when the build ran without the chain audit).
+-- audit.quarter_audits ('not_audited' when the build ran without the chain audit). A figure the
+-- network declares unobservable is NULL (never an audited 0), with unobservable_figures and
+-- unobservable_reason.
 {% set labels = ['fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
 with events as (
     select * from {{ ref('fct_revenue_events') }}
@@ -78,7 +80,14 @@ joined as (
         coalesce(audits.reconciliation_status, 'not_audited') as reconciliation_status,
         coalesce(audits.audit_status, 'not_audited') as audit_status,
         coalesce(audits.quarter_completeness, 'not_audited') as quarter_completeness,
-        audits.issues as audit_issues
+        audits.issues as audit_issues,
+        coalesce(unobservable.fees_unobservable, false) as fees_unobservable,
+        coalesce(unobservable.supply_side_revenue_unobservable, false) as supply_side_revenue_unobservable,
+        coalesce(unobservable.revenue_unobservable, false) as revenue_unobservable,
+        coalesce(unobservable.protocol_revenue_unobservable, false) as protocol_revenue_unobservable,
+        coalesce(unobservable.holders_revenue_unobservable, false) as holders_revenue_unobservable,
+        unobservable.unobservable_figures,
+        unobservable.unobservable_reason
     from spine
     inner join {{ ref('stg_config__tokens') }} as tokens on spine.token = tokens.token
     left join totals
@@ -86,6 +95,8 @@ joined as (
         and spine.quarter = totals.quarter
         and spine.token = totals.token
     left join audits on spine.network = audits.network and spine.quarter = audits.quarter
+    left join {{ ref('int_network_unobservable') }} as unobservable
+        on spine.network = unobservable.network
 )
 
 select

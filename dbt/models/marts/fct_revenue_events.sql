@@ -15,7 +15,7 @@ with labelled as (
 ),
 
 files as (
-    select path, sha256 from {{ source('audit', 'lake_files') }}
+    select path, sha256 from {{ ref('stg_audit__lake_files') }}
 ),
 
 tokens as (
@@ -52,6 +52,8 @@ enriched as (
         labelled.share_denominator,
         labelled.amount_raw,
         labelled.share_remainder,
+        labelled.remainder_to,
+        labelled.remainder_raw,
         {{ to_token_amount('labelled.amount_raw', 'tokens.decimals') }} as token_amount,
         prices.price_usd,
         coalesce(prices.price_source, 'missing') as price_source,

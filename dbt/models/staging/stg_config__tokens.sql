@@ -11,7 +11,8 @@ renamed as (
         chain_id,
         address,
         stablecoin,
-        coingecko_id
+        coingecko_id,
+        usd_peg_from_block
     from source
 )
 

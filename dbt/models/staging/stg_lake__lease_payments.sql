@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'lease_payments') }}
+    select * from {{ source('lake', 'lease_payments') }}
 ),
 
 renamed as (

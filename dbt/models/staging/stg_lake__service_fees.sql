@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'service_fees') }}
+    select * from {{ source('lake', 'service_fees') }}
 ),
 
 renamed as (

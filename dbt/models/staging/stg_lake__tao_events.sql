@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'tao_events') }}
+    select * from {{ source('lake', 'tao_events') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'token_burns') }}
+    select * from {{ source('lake', 'token_burns') }}
 ),
 
 renamed as (

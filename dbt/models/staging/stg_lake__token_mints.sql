@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'token_mints') }}
+    select * from {{ source('lake', 'token_mints') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw', 'token_prices') }}
+    select * from {{ source('lake', 'token_prices') }}
 ),
 
 renamed as (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 from depinrev.config import Config, load_config
 from depinrev.lake import DATASETS, Lake
 from indexers import driver
+from indexers.chunked import IndexReport
 from indexers.dispatch import index_network
 from tests.support.devnet import DEVNET_CONFIG
 from tests.support.lake_read import read_dataset
@@ -61,9 +63,32 @@ def _hashes(root: Path) -> dict[str, str]:
     }
 
 
-def _index_all(config: Config, lake: Path) -> None:
-    for name in sorted(config.networks):
-        index_network(config, name, lake)
+def _stats(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Every lake file's (inode, mtime in ns, SHA-256): a file left untouched keeps all three."""
+    out = {}
+    for p in sorted(root.rglob("*.parquet")):
+        st = p.stat()
+        out[str(p.relative_to(root))] = (
+            st.st_ino, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest()
+        )
+    return out
+
+
+def _chunk_of(rel: str) -> tuple[str, int, int]:
+    """(network, start, end) of a chunk file from its path relative to the lake root."""
+    network, _, blocks = Path(rel).stem.split("__")
+    start, end = blocks.split("_")
+    return network, int(start), int(end)
+
+
+def _grid(first: int, last: int, size: int) -> list[tuple[int, int]]:
+    """The chunks of [first, last] on multiples of `size`, worked out here (the oracle)."""
+    bounds = sorted({first, *range((first // size + 1) * size, last + 1, size)})
+    return [(s, min(last, (s // size + 1) * size - 1)) for s in bounds]
+
+
+def _index_all(config: Config, lake: Path) -> dict[str, IndexReport]:
+    return {name: index_network(config, name, lake) for name in sorted(config.networks)}
 
 
 @pytest.fixture(scope="module")
@@ -105,13 +130,39 @@ def test_only_finalized_blocks_are_indexed_and_coverage_is_contiguous(indexed):
             assert covered == [(start, head - chain.finality_depth)]
 
 
+def test_every_devnet_chain_is_several_chunk_files(indexed):
+    """What resume and reorg repair are tested on: chains of several chunks, one file per
+    dataset per chunk, each chunk recorded in the checkpoint."""
+    config, lake, _ = indexed
+    lk = Lake(lake)
+    for name in config.networks:
+        for chain_name in config.chains_of(name):
+            chain = config.chains[chain_name]
+            cp = lk.load_checkpoint(name, chain.chain_id)
+            (first, last), = cp.covered()
+            want = _grid(first, last, chain.chunk_size)
+            assert len(want) >= 4
+            assert [(c.start, c.end) for c in cp.chunks] == want
+            blocks = [(f.start, f.end) for f in lk.chunk_files("blocks", name, chain.chain_id)]
+            assert blocks == want
+
+
 def test_rerun_skips_done_chunks_and_overwrite_gives_identical_bytes(indexed):
     config, lake, _ = indexed
     before = _hashes(lake)
+    stats = _stats(lake)
     report = index_network(config, "akash-devnet", lake)
     assert all(c.chunks_indexed == 0 and c.chunks_skipped > 0 for c in report.chains)
+    # every chunk of the chain is skipped, and no file is so much as rewritten
+    for c in report.chains:
+        chain = config.chains[c.chain]
+        assert c.chunks_skipped == len(_grid(1, c.final, chain.chunk_size)) and not c.written
+    assert _stats(lake) == stats
     index_network(config, "akash-devnet", lake, overwrite=True)
     assert _hashes(lake) == before
+
+
+CRASH_NETWORK, CRASH_CHUNK = "akash-devnet", 3  # the network's fourth chunk dies mid-write
 
 
 def test_crash_mid_run_then_rerun_gives_byte_identical_files(indexed, tmp_path, monkeypatch):
@@ -119,11 +170,17 @@ def test_crash_mid_run_then_rerun_gives_byte_identical_files(indexed, tmp_path, 
     reference = _hashes(lake)
     crashed = tmp_path / "lake"
     real = driver.write_chunk
-    calls = {"n": 0}
+    chain = config.chains[config.chains_of(CRASH_NETWORK)[0]]
+    crash_at = _grid(1, 10**9, chain.chunk_size)[CRASH_CHUNK]
 
     def crashing(lk, network, chain_id, start, end, out, writer=None):
-        calls["n"] += 1
-        if calls["n"] == 3:
+        if network == CRASH_NETWORK and start == crash_at[0]:
+            # the chunks before it finish first (the pool runs several at once): wait until
+            # the checkpoint records them, so the resume below has done chunks to skip
+            deadline = time.monotonic() + 60
+            while len(lk.load_checkpoint(network, chain_id).chunks) < CRASH_CHUNK:
+                assert time.monotonic() < deadline, "earlier chunks never checkpointed"
+                time.sleep(0.02)
             # die halfway through writing: a temp file is left behind, no rename happens
             part = lk.chunk_path("blocks", network, chain_id, start, end)
             part.parent.mkdir(parents=True, exist_ok=True)
@@ -135,8 +192,37 @@ def test_crash_mid_run_then_rerun_gives_byte_identical_files(indexed, tmp_path, 
     with pytest.raises(KeyboardInterrupt):
         _index_all(config, crashed)
     monkeypatch.setattr(driver, "write_chunk", real)
-    _index_all(config, crashed)
+
+    # what the crash left: networks before the crashed one whole, the crashed one in part
+    lk = Lake(crashed)
+    done_before = {}
+    for name in config.networks:
+        (chain_name,) = config.chains_of(name)
+        cp = lk.load_checkpoint(name, config.chains[chain_name].chain_id)
+        done_before[name] = {(c.start, c.end) for c in cp.chunks}
+    assert len(done_before[CRASH_NETWORK]) >= CRASH_CHUNK
+    assert crash_at not in done_before[CRASH_NETWORK]
+    untouched = {
+        rel: st for rel, st in _stats(crashed).items()
+        if _chunk_of(rel)[1:] in done_before[_chunk_of(rel)[0]]
+    }
+    assert untouched
+
+    reports = _index_all(config, crashed)
+    for name, report in reports.items():
+        (c,) = report.chains
+        every = set(_grid(1, c.final, config.chains[c.chain].chunk_size))
+        # resume: exactly the checkpointed chunks are skipped, exactly the others indexed
+        assert c.chunks_skipped == len(done_before[name])
+        assert c.chunks_indexed == len(every) - len(done_before[name])
+        assert set(c.written) == every - done_before[name]
+    assert reports[CRASH_NETWORK].chains[0].chunks_skipped >= CRASH_CHUNK
+    assert crash_at in reports[CRASH_NETWORK].chains[0].written
+    # the files of chunks done before the crash were not rewritten: same inode, mtime, bytes
+    after = _stats(crashed)
+    assert {rel: after[rel] for rel in untouched} == untouched
     assert _hashes(crashed) == reference
+    assert not list(crashed.rglob(".*.tmp-*"))  # the crashed writer's half file is gone
 
 
 # --- reorgs: a devnet of their own, since they rewrite the chain ---------------------------
@@ -178,11 +264,19 @@ def test_reorg_deeper_than_finality_is_detected_and_repaired(reorg_devnet, tmp_p
     head = int(_rpc(url, "eth_blockNumber"), 16)
     final = head - chain.finality_depth
 
-    # Replace the last blocks, reaching well below the finality depth, with empty ones.
+    chunks = [(c.start, c.end) for c in lake.load_checkpoint(network, chain.chain_id).chunks]
+    assert len(chunks) >= 4
+    before = _stats(lake.root)
+
+    # Replace the last blocks, reaching well below the finality depth, with empty ones: from
+    # the newest burn, and from inside the second-newest chunk, so the walk back over the
+    # checkpoint passes one chunk whose end hash changed before it finds one that matches.
     burns = read_dataset(lake, "token_burns").to_pylist()
     deepest = max(r["block_number"] for r in burns)
     depth = head - deepest + 1
     assert depth > chain.finality_depth
+    first_reorged = min(deepest, chunks[-2][1] - 5)
+    depth = head - first_reorged + 1
     _rpc(url, "anvil_reorg", depth, [])
     assert int(_rpc(url, "eth_blockNumber"), 16) == head
 
@@ -190,6 +284,27 @@ def test_reorg_deeper_than_finality_is_detected_and_repaired(reorg_devnet, tmp_p
     reorgs = report.chains[0].reorgs
     assert len(reorgs) == 1 and reorgs[0].stored_hash != reorgs[0].chain_hash
     assert lake.load_checkpoint(network, chain.chain_id).reorgs == reorgs
+    # re-indexed from the chunk holding the first replaced block, and only from there
+    redo_from = (first_reorged // chain.chunk_size) * chain.chunk_size
+    assert redo_from == chunks[-2][0]
+    assert reorgs[0].reindexed_from == redo_from
+    assert report.chains[0].chunks_skipped == len(chunks) - 2
+    assert sorted(report.chains[0].written) == chunks[-2:]
+    after = _stats(lake.root)
+    older = {rel: st for rel, st in before.items() if _chunk_of(rel)[1] < redo_from}
+    newer = {rel: st for rel, st in before.items() if _chunk_of(rel)[1] >= redo_from}
+    assert older and newer
+    # older chunks: the very same files (inode, mtime, bytes); newer: every file rewritten,
+    # the blocks files to the chain's new hashes
+    assert {rel: after[rel] for rel in older} == older
+    for rel, (ino, mtime, sha) in newer.items():
+        assert (after[rel][0], after[rel][1]) != (ino, mtime), f"{rel} was not rewritten"
+        if rel.startswith("blocks/"):
+            assert after[rel][2] != sha, f"{rel} still holds the replaced blocks"
+    # and the repaired lake is, file for file, what indexing the reorged chain afresh gives
+    fresh = tmp_path / "fresh"
+    index_network(config, network, fresh)
+    assert _hashes(lake.root) == _hashes(fresh)
     # the repaired lake says exactly what the chain now says
     on_chain = _chain_logs(config, network, chain_name, final)
     rows = set()

@@ -1,4 +1,4 @@
-"""Map wall-clock time to blocks: binary search over block timestamps.
+"""Map wall-clock time to blocks (binary search over block timestamps), and the final head.
 
 Block timestamps never decrease along a chain (EVM blocks, Solana slots, Cosmos heights), so
 the first block at or after a time is found with O(log n) header reads. Used to turn a day or
@@ -12,12 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
+def final_block(head: int, finality_depth: int) -> int:
+    """The newest block counted as final: `finality_depth` blocks (slots, heights) below the
+    head. The one place this is computed (readers, the audit and the partition clock)."""
+    return head - finality_depth
+
+
 @dataclass
 class BlockClock:
     """Timestamps of blocks read so far (headers are immutable below the final block).
 
     `timestamp_of(n)` reads block n's time (unix seconds) from the chain; see
-    indexers.dispatch.chain_clock for one per chain kind.
+    chains.evm / chains.solana / chains.cosmos `clock()` for one per chain kind.
     """
 
     timestamp_of: Callable[[int], int]

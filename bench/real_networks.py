@@ -1,0 +1,183 @@
+"""Mainnet-shaped load, in requests (not times): Solana seek-then-page and Cosmos
+search-then-read on replay servers at mainnet scale (docs/benchmarks.md, "Real networks").
+
+Solana: a mint with SIGS signatures over 2025 (one every 400 ms slot spread evenly, 5% failed,
+every 20th slot skipped, burns by two wallets among them; the node's first available slot is
+after genesis), indexed for 2025Q1 twice: with one month of history after Q1 and with eleven.
+Targets: the two runs' requests within 5%, and at most 1.2 x (Q1's signature pages + Q1's
+candidate transactions).
+
+Cosmos: HEIGHTS heights in one quarter (6 s blocks), escrow activity at 1% of them, on a node
+with transaction indexing. Target: at most 3 requests per active height plus the search pages.
+
+`python bench/real_networks.py [--scale S]`: S scales the signature and height counts (1 =
+the issue's 2,000,000 signatures and 1,300,000 heights; the replay servers answer about a
+thousand requests a second, so scale 1 takes a long time). Results go between the
+`bench:real` markers of docs/benchmarks.md unless --no-doc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from depinrev.config import Config, module_account  # noqa: E402
+from depinrev.lake import Lake  # noqa: E402
+from indexers.dispatch import index_network  # noqa: E402
+from tests.support.cosmos_node import CosmosNode  # noqa: E402
+from tests.support.jsonrpc_server import JsonRpcServer  # noqa: E402
+from tests.support.solana_cluster import SolanaCluster  # noqa: E402
+
+DOC = REPO / "docs" / "benchmarks.md"
+MINT = "rndrizKT3MK1iimdxRdWabcF7Zg7AR5T4nud4EkHBof"
+WALLETS = ["rbrnm7nPhfhBxPSh8qhRFrhB5MLnJGMNoyNQPvSi7vq",
+           "G7Hf2J55BAkHtbbXPh94UTGRCQioKPpnb5oKQMBteXo"]
+T2025 = 1_735_689_600  # 2025-01-01
+Q2 = 1_743_465_600  # 2025-04-01
+MONTH = 30 * 86_400
+SLOT_S = 0.4
+FIRST_SLOT = 1_000  # the node's first available slot (after genesis, before 2025)
+
+
+def _slot_at(ts: int) -> int:
+    return FIRST_SLOT + int((ts - T2025) / SLOT_S) + 10_000
+
+
+def _solana(sigs_per_year: int, months_after: int) -> dict[str, Any]:
+    end_ts = Q2 + months_after * MONTH
+    head = _slot_at(end_ts)
+    cluster = SolanaCluster(head=head, decimals={MINT: 8},
+                            block_time=lambda s: T2025 + int((s - FIRST_SLOT - 10_000) * SLOT_S))
+    cluster.first_available = FIRST_SLOT
+    cluster.skipped = set()
+    first = _slot_at(T2025)
+    n = int(sigs_per_year * (end_ts - T2025) / (365 * 86_400))
+    step = max(1, (head - first) // max(1, n))
+    q1_lo, q1_hi = _slot_at(T2025), _slot_at(Q2) - 1
+    q1 = {"signatures": 0, "candidates": 0, "wallet": [0, 0]}
+    for i, slot in enumerate(range(head - (head - first) % step, first - 1, -step)):
+        if slot % 20 == 0:
+            slot += 1  # every 20th slot is skipped: no signature there
+        failed = i % 20 == 7
+        sig = f"S{slot:011d}"
+        entry = {"signature": sig, "slot": slot, "err": {"x": 1} if failed else None,
+                 "memo": None, "blockTime": cluster.block_time(slot),
+                 "confirmationStatus": "finalized"}
+        cluster.add(MINT, entry)
+        inside = q1_lo <= slot <= q1_hi
+        if i % 50 == 3:  # a burn by one of two wallets: listed for the wallet too
+            w = (i // 50) % 2
+            cluster.add(WALLETS[w], entry)
+            q1["wallet"][w] += inside
+        q1["signatures"] += inside
+        q1["candidates"] += inside and not failed
+    cluster.skipped = {s for s in range(first - first % 20, head + 1, 20)}
+    config = Config.model_validate({
+        "chains": {"solana": {"kind": "solana", "chain_id": 101, "rpc_url_env": "BENCH_SOL",
+                              "chunk_size": 216_000}},
+        "tokens": {"render": {"symbol": "RENDER", "decimals": 8, "chain": "solana",
+                              "mint": MINT}},
+        "networks": {"render": {"display_name": "Render", "devnet": False, "sources": [
+            {"name": "burns", "kind": "spl_burns", "chain": "solana", "address": MINT,
+             "burn_owners": WALLETS, "start_block": FIRST_SLOT, "token": "render"}]}}})
+    with JsonRpcServer(cluster) as server, tempfile.TemporaryDirectory() as tmp:
+        os.environ["BENCH_SOL"] = server.url
+        t = time.perf_counter()
+        index_network(config, "render", Lake(tmp), from_block=q1_lo, to_block=q1_hi)
+        seconds = time.perf_counter() - t
+        calls = dict(server.calls)
+    pages = sum(math.floor(c / 1000) + 1 for c in [q1["signatures"], *q1["wallet"]])
+    return {"months_after": months_after, "signatures_total": n, "q1": q1, "pages": pages,
+            "calls": calls, "requests": sum(calls.values()), "seconds": seconds}
+
+
+def _cosmos(heights: int) -> dict[str, Any]:
+    escrow, dist = module_account("akash", "escrow"), module_account("akash", "distribution")
+    provider = module_account("akash", "p")
+
+    def tr(s: str, r: str, a: str) -> dict[str, Any]:
+        return {"type": "transfer", "attributes": [{"key": "recipient", "value": r},
+                                                   {"key": "sender", "value": s},
+                                                   {"key": "amount", "value": a}]}
+
+    active = list(range(50, heights + 1, 100))
+    results = {h: {"height": str(h), "txs_results": [{"code": 0, "events": [
+        {"type": "message", "attributes": [{"key": "action", "value": "/x.MsgWithdrawLease"},
+                                           {"key": "sender", "value": provider}]},
+        tr(escrow, provider, f"{h}uakt")]}]} for h in active}
+    node = CosmosNode("akashnet-2", results, head=heights, tx_index=True)
+    config = Config.model_validate({
+        "chains": {"akash": {"kind": "cosmos", "chain_id": 900001, "chain_name": "akashnet-2",
+                             "bech32_prefix": "akash", "rpc_url_env": "BENCH_COSMOS",
+                             "chunk_size": 10_000}},
+        "tokens": {"akt": {"symbol": "AKT", "decimals": 6, "chain": "akash", "denom": "uakt"}},
+        "networks": {"akash": {"display_name": "Akash", "devnet": False, "sources": [
+            {"name": "escrow", "kind": "akash_escrow", "chain": "akash", "address": escrow,
+             "distribution_account": dist, "start_block": 1, "token": "akt"}]}}})
+    with JsonRpcServer(node) as server, tempfile.TemporaryDirectory() as tmp:
+        os.environ["BENCH_COSMOS"] = server.url
+        t = time.perf_counter()
+        index_network(config, "akash", Lake(tmp))
+        seconds = time.perf_counter() - t
+        calls = dict(server.calls)
+    pages = calls.get("tx_search", 0) + calls.get("block_search", 0)
+    return {"heights": heights, "active": len(active), "calls": calls,
+            "requests": sum(calls.values()), "search_pages": pages, "seconds": seconds}
+
+
+def run(scale: float) -> str:
+    short = _solana(int(2_000_000 * scale), 1)
+    long = _solana(int(2_000_000 * scale), 11)
+    cos = _cosmos(int(1_300_000 * scale))
+    bound = 1.2 * (short["pages"] + short["q1"]["candidates"])
+    diff = abs(long["requests"] - short["requests"]) / short["requests"]
+    per_height = (cos["requests"] - cos["search_pages"]) / cos["active"]
+    lines = [
+        f"Scale {scale:g} (1 = 2,000,000 signatures a year, 1,300,000 heights a quarter).",
+        "",
+        "| case | requests | target | met |",
+        "|---|---|---|---|",
+        f"| Solana 2025Q1, 1 month after (the mint has {short['signatures_total']:,} "
+        f"signatures) | {short['requests']:,} | <= 1.2 x ({short['pages']} pages + "
+        f"{short['q1']['candidates']:,} candidates) = {bound:,.0f} | "
+        f"{'yes' if short['requests'] <= bound else 'NO'} |",
+        f"| Solana 2025Q1, 11 months after ({long['signatures_total']:,}) | "
+        f"{long['requests']:,} | within 5% of the above ({diff:.2%}) | "
+        f"{'yes' if diff <= 0.05 else 'NO'} |",
+        f"| CometBFT, {cos['heights']:,} heights, {cos['active']:,} active, tx_index on | "
+        f"{cos['requests']:,} ({cos['search_pages']} search pages) | <= 3 per active height "
+        f"+ pages ({per_height:.2f} per height) | {'yes' if per_height <= 3 else 'NO'} |",
+        "",
+        f"Requests by method: Solana (1 month) {short['calls']}; CometBFT {cos['calls']}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_REAL_SCALE",
+                                                                        "0.01")))
+    ap.add_argument("--no-doc", action="store_true")
+    args = ap.parse_args()
+    text = run(args.scale)
+    print(text)
+    if not args.no_doc:
+        doc = DOC.read_text()
+        start, end = "<!-- bench:real:start -->", "<!-- bench:real:end -->"
+        if start not in doc:
+            doc += f"\n## Real networks: requests at mainnet shape\n\n{start}\n{end}\n"
+        head, rest = doc.split(start, 1)
+        DOC.write_text(f"{head}{start}\n{text}\n{end}{rest.split(end, 1)[1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""A Cosmos SDK chain over CometBFT's JSON-RPC (POST routes status, block, block_results),
+through the one transport; block numbers are heights.
+
+Identity (/status node_info.network must be the configured chain name), the latest height,
+the lowest height the node keeps (sync_info.earliest_block_height: pruned nodes drop old
+ones), headers, and block / block_results checked to be for the height asked.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from chains.base import BlockHeader, Header, Pruned
+from chains.blocktime import BlockClock, final_block
+from chains.transport import BadResponse, ChainMismatch, JsonRpcClient, RpcError
+from depinrev.config import CosmosChainConfig
+
+
+def parse_time(text: str) -> int:
+    """RFC 3339 with up to nanoseconds ("2024-01-02T03:04:05.123456789Z") to Unix seconds."""
+    head, _, rest = text.partition(".")
+    if not rest:
+        head = text.rstrip("Z")
+        rest = "Z"
+    tz = rest.lstrip("0123456789")
+    tz = "+00:00" if tz in ("Z", "") else tz
+    return int(datetime.fromisoformat(head.rstrip("Z") + tz).astimezone(UTC).timestamp())
+
+
+def header_of(block: dict[str, Any]) -> Header:
+    h = block["block"]["header"]
+    return Header(
+        int(h["height"]),
+        block["block_id"]["hash"],
+        (h.get("last_block_id") or {}).get("hash") or "",
+        parse_time(h["time"]),
+    )
+
+
+def _check_block(raw: Any, height: int) -> None:
+    try:
+        got = int(raw["block"]["header"]["height"])
+        if not isinstance(raw["block_id"]["hash"], str):
+            raise TypeError
+        parse_time(raw["block"]["header"]["time"])
+    except (KeyError, TypeError, ValueError):
+        raise BadResponse(f"block {height}: answer is not a CometBFT block") from None
+    if got != height:
+        raise BadResponse(f"asked for block {height}, the answer is block {got}")
+
+
+def _check_results(raw: Any, height: int) -> None:
+    try:
+        got = int(raw["height"])
+    except (KeyError, TypeError, ValueError):
+        raise BadResponse(f"block_results {height}: answer lacks its height") from None
+    if got != height:
+        raise BadResponse(f"asked for block_results {height}, the answer is for {got}")
+
+
+class TendermintRpc:
+    """The CometBFT routes readers and the audit need, each answer checked for its height."""
+
+    def __init__(self, url: str) -> None:
+        self.client = JsonRpcClient(url)
+
+    @property
+    def host(self) -> str:
+        return self.client.host
+
+    def close(self) -> None:
+        self.client.close()
+
+    def status(self) -> dict[str, Any]:
+        def check(raw: Any) -> None:
+            sync = raw.get("sync_info")
+            if not isinstance(sync, dict) or "latest_block_height" not in sync:
+                raise BadResponse("status: answer lacks sync_info.latest_block_height")
+
+        return dict(self.client.call("status", expect=dict, check=check))
+
+    def _height_call(self, method: str, height: int, check: Any) -> dict[str, Any]:
+        try:
+            # CometBFT's int64 params are JSON strings.
+            return dict(
+                self.client.call(method, [str(height)], expect=dict, check=check,
+                                 where=f"height {height}")
+            )
+        except RpcError as exc:
+            low = _lowest_in(exc.message)
+            if low is not None and height < low:
+                raise Pruned(
+                    f"height {height} is no longer kept by the node at {self.host} (pruned: "
+                    f"lowest height {low}); use an archive node", low) from None
+            raise
+
+    def block(self, height: int) -> dict[str, Any]:
+        return self._height_call("block", height, lambda r: _check_block(r, height))
+
+    def block_results(self, height: int) -> dict[str, Any]:
+        return self._height_call("block_results", height, lambda r: _check_results(r, height))
+
+    def search_heights(self, method: str, query: str, lo: int, hi: int) -> set[int]:
+        """The heights in [lo, hi] holding a match of `query`: `tx_search` (transactions'
+        events) or `block_search` (begin/end/finalize-block events), every page of
+        SEARCH_PAGE (CometBFT's maximum per_page), ordered ascending. Each answer is checked:
+        its heights inside the range, its count consistent across pages."""
+        assert method in ("tx_search", "block_search")
+        field = "tx.height" if method == "tx_search" else "block.height"
+        q = f"{query} AND {field} >= {lo} AND {field} <= {hi}"
+        items_key = "txs" if method == "tx_search" else "blocks"
+        heights: set[int] = set()
+        seen, page = 0, 1
+        while True:
+            # positional params: tx_search(query, prove, page, per_page, order_by),
+            # block_search(query, page, per_page, order_by)
+            params: list[Any] = [q, False, str(page), str(SEARCH_PAGE), "asc"]
+            if method == "block_search":
+                params = [q, str(page), str(SEARCH_PAGE), "asc"]
+
+            def check(raw: Any) -> None:
+                if not isinstance(raw.get(items_key), list) or "total_count" not in raw:
+                    raise BadResponse(f"{method}: answer lacks {items_key} or total_count")
+
+            raw = self.client.call(method, params, expect=dict, check=check,
+                                   where=f"heights {lo}-{hi}")
+            items = raw[items_key]
+            for item in items:
+                h = int(item["height"] if method == "tx_search"
+                        else item["block"]["header"]["height"])
+                if not lo <= h <= hi:
+                    raise BadResponse(f"{method}: height {h} outside the range {lo}-{hi} asked")
+                heights.add(h)
+            seen += len(items)
+            total = int(raw["total_count"])
+            if not items or seen >= total:
+                return heights
+            page += 1
+
+
+SEARCH_PAGE = 100  # CometBFT's maximum per_page for tx_search / block_search
+
+
+def tx_index_on(status: dict[str, Any]) -> bool:
+    """Whether the node indexes transactions (/status node_info.other.tx_index "on");
+    block_search and tx_search need it."""
+    other = (status.get("node_info") or {}).get("other") or {}
+    return other.get("tx_index") == "on"
+
+
+def _lowest_in(message: str) -> int | None:
+    """The lowest height named in CometBFT's 'height N is not available, lowest height is M'."""
+    m = re.search(r"lowest height is (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def connect(name: str, config: CosmosChainConfig) -> tuple[TendermintRpc, dict[str, Any]]:
+    """A client for the chain and its /status, refused unless /status names the configured
+    chain."""
+    rpc = TendermintRpc(config.rpc_url())
+    try:
+        status = rpc.status()
+    except Exception:
+        rpc.close()
+        raise
+    got = (status.get("node_info") or {}).get("network")
+    if got != config.chain_name:
+        rpc.close()
+        raise ChainMismatch(
+            f"chains.{name}: the RPC at {rpc.host} serves chain {got!r}, "
+            f"but the configuration says chain_name {config.chain_name!r}; refusing to index"
+        )
+    return rpc, status
+
+
+def latest_height(status: dict[str, Any]) -> int:
+    return int(status["sync_info"]["latest_block_height"])
+
+
+def earliest_height(status: dict[str, Any]) -> int:
+    return int((status.get("sync_info") or {}).get("earliest_block_height") or 1)
+
+
+class CosmosChain:
+    """A Cosmos chain as the audit and the partition clock see it; headers are cached."""
+
+    kind = "cosmos"
+
+    def __init__(
+        self, rpc: TendermintRpc, status: dict[str, Any], name: str, config: CosmosChainConfig
+    ) -> None:
+        self.rpc = rpc
+        self.name = name
+        self.config = config
+        self._status = status
+        self._blocks: dict[int, BlockHeader] = {}
+
+    @classmethod
+    def connect(cls, name: str, config: CosmosChainConfig) -> CosmosChain:
+        rpc, status = connect(name, config)
+        return cls(rpc, status, name, config)
+
+    @property
+    def host(self) -> str:
+        return self.rpc.host
+
+    def close(self) -> None:
+        self.rpc.close()
+
+    def __enter__(self) -> CosmosChain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def head(self) -> int:
+        self._status = self.rpc.status()
+        return latest_height(self._status)
+
+    def final(self, head: int | None = None) -> int:
+        return final_block(self.head() if head is None else head, self.config.finality_depth)
+
+    def earliest(self) -> int:
+        """The lowest height the node keeps (earliest_block_height; 1 on an archive node)."""
+        return earliest_height(self._status)
+
+    def block(self, number: int) -> BlockHeader:
+        cached = self._blocks.get(number)
+        if cached is not None:
+            return cached
+        h = header_of(self.rpc.block(number))
+        header = BlockHeader(h.number, h.hash, h.timestamp)
+        self._blocks[number] = header
+        return header
+
+    def block_time(self, number: int) -> int:
+        return self.block(number).timestamp
+
+    def produced_bounds(self, start: int, end: int) -> tuple[int, int] | None:
+        return (start, end)  # every height has a block
+
+    def clock(self) -> BlockClock:
+        return BlockClock(self.block_time)
