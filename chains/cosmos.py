@@ -12,8 +12,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from chains.base import BlockHeader, Header, Pruned
-from chains.blocktime import BlockClock, final_block
+from chains.base import BlockHeader, ChainHandle, Header, Pruned
+from chains.blocktime import BlockClock
 from chains.transport import BadResponse, ChainMismatch, JsonRpcClient, RpcError
 from depinrev.config import CosmosChainConfig
 
@@ -183,7 +183,7 @@ def earliest_height(status: dict[str, Any]) -> int:
     return int((status.get("sync_info") or {}).get("earliest_block_height") or 1)
 
 
-class CosmosChain:
+class CosmosChain(ChainHandle):
     """A Cosmos chain as the audit and the partition clock see it; headers are cached."""
 
     kind = "cosmos"
@@ -191,9 +191,8 @@ class CosmosChain:
     def __init__(
         self, rpc: TendermintRpc, status: dict[str, Any], name: str, config: CosmosChainConfig
     ) -> None:
+        super().__init__(rpc, name, config)
         self.rpc = rpc
-        self.name = name
-        self.config = config
         self._status = status
         self._blocks: dict[int, BlockHeader] = {}
 
@@ -202,25 +201,14 @@ class CosmosChain:
         rpc, status = connect(name, config)
         return cls(rpc, status, name, config)
 
-    @property
-    def host(self) -> str:
-        return self.rpc.host
 
-    def close(self) -> None:
-        self.rpc.close()
 
-    def __enter__(self) -> CosmosChain:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def head(self) -> int:
         self._status = self.rpc.status()
         return latest_height(self._status)
 
-    def final(self, head: int | None = None) -> int:
-        return final_block(self.head() if head is None else head, self.config.finality_depth)
 
     def earliest(self) -> int:
         """The lowest height the node keeps (earliest_block_height; 1 on an archive node)."""

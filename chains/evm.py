@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chains.base import BlockHeader, Header
-from chains.blocktime import BlockClock, final_block
+from chains.base import BlockHeader, ChainHandle, Header
+from chains.blocktime import BlockClock
 from chains.transport import BadResponse, ChainMismatch, JsonRpcClient, RpcError
 from depinrev.config import ChainConfig
 
@@ -121,40 +121,28 @@ def eth_call(client: JsonRpcClient, to: str, data: str, block: int) -> bytes:
     return bytes.fromhex(result[2:])
 
 
-class EvmChain:
+class EvmChain(ChainHandle):
     """One EVM chain's RPC, checked to serve the configured chain id; headers are cached
     (immutable below the final block, and the audit reads some many times)."""
 
     kind = "evm"
 
     def __init__(self, client: JsonRpcClient, name: str, config: ChainConfig) -> None:
+        super().__init__(client, name, config)
         self.client = client
-        self.name = name
-        self.config = config
         self._blocks: dict[int, Header] = {}
 
     @classmethod
     def connect(cls, name: str, config: ChainConfig) -> EvmChain:
         return cls(connect(name, config), name, config)
 
-    @property
-    def host(self) -> str:
-        return self.client.host
 
-    def close(self) -> None:
-        self.client.close()
 
-    def __enter__(self) -> EvmChain:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def head(self) -> int:
         return head(self.client)
 
-    def final(self, head: int | None = None) -> int:
-        return final_block(self.head() if head is None else head, self.config.finality_depth)
 
     def earliest(self) -> int:
         """The lowest block the node serves: EVM archive nodes serve every block."""

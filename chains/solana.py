@@ -14,8 +14,8 @@ import itertools
 import re
 from typing import Any
 
-from chains.base import BlockHeader, Header, NoBlock, Pruned
-from chains.blocktime import BlockClock, final_block
+from chains.base import BlockHeader, ChainHandle, Header, NoBlock, Pruned
+from chains.blocktime import BlockClock
 from chains.transport import BadResponse, ChainMismatch, JsonRpcClient, RpcError
 from depinrev.config import SolanaChainConfig
 
@@ -276,15 +276,14 @@ def token_decimals(client: JsonRpcClient, mint: str) -> int:
     return _int(value.get("decimals"), "getTokenSupply decimals")
 
 
-class SolanaChain:
+class SolanaChain(ChainHandle):
     """A Solana cluster as the audit and the partition clock see it; headers are cached."""
 
     kind = "solana"
 
     def __init__(self, client: JsonRpcClient, name: str, config: SolanaChainConfig) -> None:
+        super().__init__(client, name, config)
         self.client = client
-        self.name = name
-        self.config = config
         self._blocks: dict[int, Header | None] = {}
         self._times: dict[int, int] = {}
         self._earliest: int | None = None
@@ -293,24 +292,13 @@ class SolanaChain:
     def connect(cls, name: str, config: SolanaChainConfig) -> SolanaChain:
         return cls(connect(name, config), name, config)
 
-    @property
-    def host(self) -> str:
-        return self.client.host
 
-    def close(self) -> None:
-        self.client.close()
 
-    def __enter__(self) -> SolanaChain:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def head(self) -> int:
         return head(self.client)
 
-    def final(self, head: int | None = None) -> int:
-        return final_block(self.head() if head is None else head, self.config.finality_depth)
 
     def earliest(self) -> int:
         """The lowest slot the node serves (getFirstAvailableBlock)."""

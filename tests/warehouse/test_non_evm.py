@@ -22,6 +22,7 @@ integers, floor of a positive product = the SQL's truncation), not read from the
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -674,3 +675,31 @@ def test_act_is_pegged_at_one_usd_from_its_peg_height(world: World):
     origins = dict(_query(world.db, """select token, price_origin from marts.fct_token_prices
         where price_date = date '2025-05-12'"""))
     assert origins["akash-usdc"] == "peg"  # a stablecoin: 1 USD by declaration
+
+
+def test_dagster_events_never_carry_an_rpc_key(servers, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch):
+    """A provider URL with its key in the path and query, in a Dagster run that succeeds and
+    one that fails (the node unreachable): no event of either run carries the key."""
+    key_path = "/v2/SECRETKEY?api-key=SECRET"
+    config_path = write_config(tmp_path / "networks.yaml")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("network", ["render"])
+    runs = []
+    for url in (os.environ[SOLANA_ENV] + key_path, "http://127.0.0.1:1" + key_path):
+        monkeypatch.setenv(SOLANA_ENV, url)
+        monkeypatch.setenv("DEPINREV_RPC_RETRIES", "1")
+        runs.append(dg.materialize(
+            [index_lake],
+            partition_key=network_day_key("render", "2025-04-10"),
+            resources={
+                "network_config": NetworkConfigResource(path=str(config_path)),
+                "lake": LakeResource(uri=str(tmp_path / "lake")),
+            },
+            instance=instance,
+            raise_on_error=False,
+        ))
+    assert [r.success for r in runs] == [True, False]
+    texts = ["\n".join(str(e) for e in instance.all_logs(r.run_id)) for r in runs]
+    assert "http://127.0.0.1:1" in texts[1]  # the failure names the host, and only the host
+    assert not [t for t in texts if "SECRET" in t]
