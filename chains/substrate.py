@@ -25,8 +25,8 @@ from typing import Any
 
 import xxhash
 
-from chains.base import BlockHeader
-from chains.blocktime import BlockClock, final_block
+from chains.base import BlockHeader, ChainHandle
+from chains.blocktime import BlockClock
 from chains.transport import ChainAccessError, ChainMismatch, JsonRpcClient, RpcError
 from depinrev.config import SubstrateChainConfig
 
@@ -343,7 +343,7 @@ def connect(chain_name: str, chain: SubstrateChainConfig) -> SubstrateClient:
     return client
 
 
-class SubstrateChain:
+class SubstrateChain(ChainHandle):
     """A Substrate chain as the audit and the partition clock see it (the shape of
     chains.cosmos.CosmosChain): block numbers are heights, every height has a block, the head
     is the finalized head (GRANDPA), block times come from the header's Aura slot. Headers are
@@ -352,27 +352,13 @@ class SubstrateChain:
     kind = "substrate"
 
     def __init__(self, client: SubstrateClient, name: str, config: SubstrateChainConfig) -> None:
+        super().__init__(client.rpc, name, config)
         self.client = client
-        self.name = name
-        self.config = config
         self._blocks: dict[int, BlockHeader] = {}
 
     @classmethod
     def connect(cls, name: str, config: SubstrateChainConfig) -> SubstrateChain:
         return cls(connect(name, config), name, config)
-
-    @property
-    def host(self) -> str:
-        return self.client.rpc.host
-
-    def close(self) -> None:
-        self.client.close()
-
-    def __enter__(self) -> SubstrateChain:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _guard(self, fn: Any, *args: Any) -> Any:
         try:
@@ -382,9 +368,6 @@ class SubstrateChain:
 
     def head(self) -> int:
         return int(self._guard(self.client.finalized_head))
-
-    def final(self, head: int | None = None) -> int:
-        return final_block(self.head() if head is None else head, self.config.finality_depth)
 
     def earliest(self) -> int:
         return 1  # the genesis block has no Aura slot, so no time: the clock starts at 1
