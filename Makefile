@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 UV := python3 -m uv
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 
-.PHONY: bootstrap browser demo test soak lint contracts clean-data bench ui
+.PHONY: bootstrap browser demo test soak lint contracts clean-data bench bench-tao ui
 
 bootstrap: .venv/.synced $(ANVIL)
 
@@ -48,6 +48,11 @@ lint: bootstrap
 bench: bootstrap
 	$(UV) run python bench/run.py
 	$(UV) run python bench/real_networks.py
+
+## bench-tao: a synthetic Finney day (7,200 blocks, ~200k fee rows) indexed from a replay node;
+## cost per million rows and a year's extrapolation (docs/benchmarks.md, "Bittensor")
+bench-tao: bootstrap
+	$(UV) run python bench/tao.py --days 1
 
 ## contracts: recompile contracts/src/*.sol with solcjs into contracts/build/
 contracts: $(ANVIL)

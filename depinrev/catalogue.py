@@ -27,12 +27,14 @@ class SourceKind(StrEnum):
     price_feed = "price_feed"
     spl_burns = "spl_burns"
     akash_escrow = "akash_escrow"
+    subtensor = "subtensor"
 
 
 class ChainKind(StrEnum):
     evm = "evm"
     solana = "solana"
     cosmos = "cosmos"
+    substrate = "substrate"
 
 
 class Reconciliation(StrEnum):
@@ -41,6 +43,7 @@ class Reconciliation(StrEnum):
     total_supply = "total_supply"  # token totalSupply change = mints - burns
     balance_of = "balance_of"  # the holder's token balance change = the source's net flows
     second_endpoint = "second_endpoint"  # the rows fetched again from another RPC are equal
+    counter = "counter"  # a chain storage counter diffed at the quarter's boundary blocks
     none = "none"  # not reconciled, with a reason (reported not_applicable, never pass)
 
 
@@ -198,6 +201,30 @@ CATALOGUE: dict[SourceKind, SourceKindSpec] = {
                 "of the quarter indexed, boundary hashes equal to the chain's) only"
             ),
         ),
+        SourceKindSpec(
+            SourceKind.subtensor,
+            ChainKind.substrate,
+            "Bittensor's Subtensor runtime: transaction fees, registration burns, network "
+            "locks, stake swap fees and key swap costs from System.Events (amounts in rao)",
+            _events(
+                "tao_events",
+                ("transaction_fee", ("amount", "tip")),
+                ("registration_burn", ("amount",)),
+                ("network_lock", ("amount",)),
+                ("stake_fee", ("amount",)),
+                ("key_swap_cost", ("amount",)),
+            ),
+            Reconciliation.counter,
+            flows=(Flow("registration_burn", "amount", 1),),
+            # What the counter leaves out: the chain keeps no counter of the other events.
+            not_reconciled_reason=(
+                "transaction fees, stake fees, network locks and key swap costs are not "
+                "reconciled: the chain keeps no counter of them, and TotalIssuance also moves "
+                "with the quarter's emissions, which the lake does not hold; they are checked "
+                "by coverage (every block of the quarter indexed, boundary hashes equal to the "
+                "chain's) only"
+            ),
+        ),
     )
 }
 
@@ -216,6 +243,8 @@ EVENT_DATASETS: dict[str, str] = {
     "the escrow account's owner and the depositor (the authz granter for granted deposits).",
     "bme_flows": "Akash node v2.0.0+: AKT sent to the BME module account (akt_burned) and sent "
     "out of it (akt_reminted), one per coin; their difference is the net AKT burn.",
+    "tao_events": "Bittensor revenue events from System.Events, one row per event (block_number "
+    "= height, log_index = event index, transaction_index = extrinsic index or -1).",
 }
 BLOCKS_DATASET = "blocks"
 BLOCKS_DESCRIPTION = "Block headers of chunk boundaries and of every block holding a row."

@@ -152,6 +152,35 @@ class CosmosChainConfig(_RpcChain):
         return v
 
 
+class SubstrateChainConfig(_RpcChain):
+    """A Substrate chain (Bittensor's Subtensor) read over plain JSON-RPC. `chain_id` is only
+    the lake's partition number; the chain's identity is its genesis hash, checked against
+    chain_getBlockHash(0) before anything is read. Block numbers are block heights.
+    """
+
+    kind: Literal["substrate"]
+    genesis_hash: str = Field(pattern=r"^0x[0-9a-f]{64}$", description="chain_getBlockHash(0)")
+    genesis_hash_unconfirmed: bool = Field(
+        default=False,
+        description="the pinned hash was not yet checked against a node: the first run checks "
+        "it and says so",
+    )
+    # Reads follow chain_getFinalizedHead (GRANDPA finality): 0 is safe.
+    finality_depth: int = Field(default=0, ge=0, le=100_000)
+    # 7,200 blocks is a day at 12 s a block: a file per day.
+    chunk_size: int = Field(default=7_200, ge=1, le=10_000_000, description="blocks per file")
+    concurrency: int = Field(default=8, ge=1, le=64, description="batches fetched at once")
+    blocks_per_request: int = Field(
+        default=100, ge=1, le=1_000,
+        description="blocks per JSON-RPC batch (1: one request per call, for a local node)",
+    )
+    slot_seconds: int = Field(default=12, ge=1, le=600, description="Aura slot duration")
+    metadata_cache: str = Field(
+        default="data/cache/substrate-metadata",
+        description="folder of runtime metadata, one file per spec version",
+    )
+
+
 def _chain_kind(v: Any) -> str | None:
     # EVM chains predate `kind`: a chain without it is EVM, so existing files stay valid.
     if isinstance(v, dict):
@@ -160,16 +189,17 @@ def _chain_kind(v: Any) -> str | None:
     return getattr(v, "kind", None)
 
 
-CHAIN_KINDS = ("evm", "solana", "cosmos")
+CHAIN_KINDS = ("evm", "solana", "cosmos", "substrate")
 
 AnyChain = Annotated[
     Annotated[ChainConfig, Tag("evm")]
     | Annotated[SolanaChainConfig, Tag("solana")]
-    | Annotated[CosmosChainConfig, Tag("cosmos")],
+    | Annotated[CosmosChainConfig, Tag("cosmos")]
+    | Annotated[SubstrateChainConfig, Tag("substrate")],
     Discriminator(
         _chain_kind,
         custom_error_type="chain_kind",
-        custom_error_message="kind must be one of evm (the default), solana or cosmos",
+        custom_error_message="kind must be one of evm (the default), solana, cosmos or substrate",
     ),
 ]
 
@@ -228,6 +258,8 @@ class ReconciliationConfig(_Strict):
     (an escrow or a fee contract holding the funds; holder defaults to the source address);
     second_endpoint: every chunk's rows fetched again from the RPC in `rpc_url_env` have the
     same digest as the lake's (event-only contracts: catches a lying or lagging provider);
+    counter: a chain storage counter diffed at the quarter's boundary blocks (subtensor
+    sources: RAORecycledForRegistration(netuid) = the lake's registration burns);
     none: not reconciled, with a required `reason` (reported not_applicable, never pass).
     """
 
@@ -336,6 +368,13 @@ class SourceConfig(_Strict):
             return _check_pubkey(v)
         if kind is SourceKind.akash_escrow:
             return _check_bech32(v)
+        if kind is SourceKind.subtensor:
+            if v != "runtime":
+                raise ValueError(
+                    f"{v!r}: a subtensor source reads the chain's runtime events; its address "
+                    "is the word runtime"
+                )
+            return v
         return _check_address(v)
 
     @field_validator("burn_owners")
@@ -382,6 +421,16 @@ class SourceConfig(_Strict):
         method, kind = self.reconciliation.method, CATALOGUE[self.kind]
         if method is Reconciliation.none:
             return self
+        if (method is Reconciliation.counter) != (self.kind is SourceKind.subtensor):
+            raise ValueError(
+                "reconciliation counter reads Subtensor's RAORecycledForRegistration and is "
+                "only for subtensor sources"
+                if method is Reconciliation.counter
+                else f"reconciliation {method.value} cannot check a subtensor source: use "
+                "counter (its default) or none (with its reason)"
+            )
+        if method is Reconciliation.counter:
+            return self
         if kind.chain_kind is not ChainKind.evm:
             raise ValueError(
                 f"reconciliation {method.value} reads an EVM chain; a {self.kind.value} source "
@@ -423,11 +472,22 @@ class RevenueRule(_Strict):
     source: Name
     event: str
     field: str = "amount"
-    labels: dict[Label, str] = Field(min_length=1)
+    labels: dict[Label, str] = Field(
+        default_factory=dict,
+        description="at least one, except for a rule that only ends an earlier one from its "
+        "from_spec_version (the event is no revenue from that runtime on)",
+    )
     remainder_to: Label | None = Field(
         default=None, description="split label receiving each event's rounding remainder"
     )
     note: str | None = None
+    from_spec_version: int | None = Field(
+        default=None,
+        ge=0,
+        description="substrate sources only: the rule applies from this runtime spec version "
+        "until the next rule of the same source, event and field with a higher one (versions "
+        "between the listed ones follow the nearest earlier rule)",
+    )
 
     @field_validator("labels")
     @classmethod
@@ -440,6 +500,15 @@ class RevenueRule(_Strict):
             if Fraction(str(share)) == 0:
                 raise ValueError(f"share for {label.value} is zero: leave the label out instead")
         return v
+
+    @model_validator(mode="after")
+    def _labelled(self) -> RevenueRule:
+        if not self.labels and self.from_spec_version is None:
+            raise ValueError(
+                "labels: give at least one label (a rule without labels only ends an earlier "
+                "rule, from its from_spec_version)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _remainder(self) -> RevenueRule:
@@ -576,6 +645,11 @@ class NetworkConfig(_Strict):
                 raise ValueError(
                     f"revenue_rules[{i}].event {rule.event!r} is not an event of a {src.kind.value}"
                     f" source; choose one of {sorted(events)}"
+                )
+            if rule.from_spec_version is not None and src.kind is not SourceKind.subtensor:
+                raise ValueError(
+                    f"revenue_rules[{i}].from_spec_version is only for subtensor sources "
+                    "(runtime spec versions)"
                 )
             if rule.field not in events[rule.event]:
                 raise ValueError(
@@ -737,7 +811,9 @@ class Config(_Strict):
             raise ConfigError(f"chain {name!r} is a {chain.kind} chain, not an EVM chain")
         return chain
 
-    def any_chain(self, name: str) -> ChainConfig | SolanaChainConfig | CosmosChainConfig:
+    def any_chain(
+        self, name: str
+    ) -> ChainConfig | SolanaChainConfig | CosmosChainConfig | SubstrateChainConfig:
         try:
             return self.chains[name]
         except KeyError:

@@ -90,6 +90,22 @@ DATASETS: dict[str, pa.Schema] = {
         ]
     ),
     "bme_flows": pa.schema(_COMMON + _TRANSFER),
+    # Substrate (Bittensor): log_index is the event's index in System.Events, transaction_index
+    # the extrinsic's (-1 for block-level events, whose transaction_hash is the phase).
+    "tao_events": pa.schema(
+        [
+            *_COMMON,
+            pa.field("extrinsic_index", pa.int32()),
+            pa.field("event_index", pa.int32(), nullable=False),
+            pa.field("spec_version", pa.int32(), nullable=False),
+            pa.field("pallet", pa.string(), nullable=False),
+            pa.field("event_name", pa.string(), nullable=False),
+            pa.field("netuid", pa.int32()),
+            pa.field("account", pa.string()),
+            *_amount("amount"),
+            *_amount("tip"),
+        ]
+    ),
 }
 
 BLOCKS_SCHEMA = pa.schema(

@@ -1,4 +1,4 @@
-"""Run each chain of a network with the reader of its kind (EVM, Solana, Cosmos)."""
+"""Run each chain of a network with the reader of its kind (EVM, Solana, Cosmos, Substrate)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from chains.cosmos import CosmosChain
 from chains.evm import EvmChain
 from chains.solana import MAX_SKIPPED_SLOTS as MAX_SKIPPED_SLOTS
 from chains.solana import SolanaChain
-from depinrev.config import Config, CosmosChainConfig, SolanaChainConfig
+from chains.substrate import SubstrateChain
+from depinrev.config import Config, CosmosChainConfig, SolanaChainConfig, SubstrateChainConfig
 from depinrev.lake import Lake
 from indexers.chunked import ChainReport, IndexReport, ProgressFn
 from indexers.cosmos.extract import CosmosSession
@@ -19,12 +20,14 @@ from indexers.driver import ChainSession, drive
 from indexers.evm.extract import EvmSession
 from indexers.memory import bound_heap_growth
 from indexers.solana.extract import SolanaSession
+from indexers.substrate.extract import SubstrateSession
 
 # The chain kind's part of the one reader driver (indexers.driver).
 SESSIONS: dict[str, Callable[[Config, str, str], ChainSession]] = {
     "evm": EvmSession,
     "solana": SolanaSession,
     "cosmos": CosmosSession,
+    "substrate": SubstrateSession,
 }
 
 
@@ -93,14 +96,16 @@ def index_chain(
 def chain_clock(config: Config, chain_name: str) -> Iterator[tuple[int, BlockClock]]:
     """The chain's last final block (slot, height) and a clock over its block times, for
     turning days and quarters into block ranges; the chain's identity is checked first
-    (chains.evm / chains.solana / chains.cosmos: the same access the readers and the audit
-    use)."""
+    (chains.evm / chains.solana / chains.cosmos / chains.substrate: the same access the
+    readers and the audit use)."""
     chain = config.any_chain(chain_name)
-    access: EvmChain | SolanaChain | CosmosChain
+    access: EvmChain | SolanaChain | CosmosChain | SubstrateChain
     if isinstance(chain, SolanaChainConfig):
         access = SolanaChain.connect(chain_name, chain)
     elif isinstance(chain, CosmosChainConfig):
         access = CosmosChain.connect(chain_name, chain)
+    elif isinstance(chain, SubstrateChainConfig):
+        access = SubstrateChain.connect(chain_name, chain)
     else:
         access = EvmChain.connect(chain_name, config.chain(chain_name))
     with access:

@@ -17,7 +17,7 @@ from fractions import Fraction
 import duckdb
 
 from depinrev.catalogue import dataset_of
-from depinrev.config import Config, SourceKind
+from depinrev.config import Config, RevenueRule, SourceKind
 
 
 def source_tokens(config: Config, network: str, source: str) -> list[str]:
@@ -55,6 +55,26 @@ class RuleRow:
     remainder_to: str | None
     token: str
     note: str | None
+    # Runtime spec versions the rule covers (substrate): [spec_from, spec_to], open-ended when
+    # spec_to is None; 0 and None for every other rule.
+    spec_from: int = 0
+    spec_to: int | None = None
+
+
+def spec_ranges(rules: list[RevenueRule]) -> list[tuple[int, int | None]]:
+    """Each rule's spec-version range: from its from_spec_version (0 if none) up to one below
+    the next higher from_spec_version of a rule of the same source, event and field."""
+    out: list[tuple[int, int | None]] = []
+    for rule in rules:
+        lo = rule.from_spec_version or 0
+        later = [
+            r.from_spec_version or 0
+            for r in rules
+            if (r.source, r.event, r.field) == (rule.source, rule.event, rule.field)
+            and (r.from_spec_version or 0) > lo
+        ]
+        out.append((lo, min(later) - 1 if later else None))
+    return out
 
 
 def expand_rules(config: Config) -> list[RuleRow]:
@@ -63,6 +83,7 @@ def expand_rules(config: Config) -> list[RuleRow]:
     for nname in sorted(config.networks):
         net = config.networks[nname]
         sources = {s.name: s for s in net.sources}
+        ranges = spec_ranges(net.revenue_rules)
         for i, rule in enumerate(net.revenue_rules):
             src = sources[rule.source]
             split = rule.split_share
@@ -88,6 +109,8 @@ def expand_rules(config: Config) -> list[RuleRow]:
                         remainder_to=None if remainder is None else remainder.value,
                         token=src.token,
                         note=rule.note,
+                        spec_from=ranges[i][0],
+                        spec_to=ranges[i][1],
                     )
                 )
     return out
@@ -117,7 +140,8 @@ create or replace table config.revenue_rules (
     share_numerator bigint not null, share_denominator bigint not null,
     share_text varchar not null, split_numerator bigint not null,
     split_denominator bigint not null, remainder_to varchar, token varchar not null,
-    note varchar, primary key (rule_id, label));
+    note varchar, spec_from integer not null, spec_to integer,
+    primary key (rule_id, label));
 create or replace table config.unobservable (
     network varchar not null, label varchar not null, reason varchar not null,
     primary key (network, label));
@@ -177,10 +201,10 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     for r in expand_rules(config):
         con.execute(
             "insert into config.revenue_rules values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [r.rule_id, r.network, r.source, r.chain, r.chain_id, r.dataset, r.event, r.field,
              r.label, r.share_numerator, r.share_denominator, r.share_text, r.split_numerator,
-             r.split_denominator, r.remainder_to, r.token, r.note],
+             r.split_denominator, r.remainder_to, r.token, r.note, r.spec_from, r.spec_to],
         )
     for nname in sorted(config.networks):
         for label, reason in sorted(config.networks[nname].unobservable.items()):

@@ -48,7 +48,8 @@ POOL = "duckdb"
     ],
     description="Quarter boundaries by block-time binary search, coverage and finality, "
     "reconciliation of each source by its declared method (totalSupply or a balance read with "
-    "eth_call, or the chunks read again from a second endpoint).",
+    "eth_call, the chunks read again from a second endpoint, or a Subtensor counter at the "
+    "quarter's boundary blocks).",
 )
 def chain_audit(
     context: dg.AssetExecutionContext,

@@ -1,11 +1,13 @@
 """What the audit reads from a chain: the chain-access layer (chains/) behind two interfaces.
 
-EVM chains (`ChainReader`: head, block, eth_call) are `chains.evm.EvmChain`; Solana and Cosmos
-chains (`LedgerReader`: head, earliest, block, block_time, produced_bounds) are
-`chains.solana.SolanaChain` and `chains.cosmos.CosmosChain`. They are the readers' own access
-(the same transport, retries, strict answers, identity checks). Tests can hand the audit any
-other object with the same methods. Neither Solana's nor Cosmos's standard API reads the
-sources' state at a past block in a form the lake can be reconciled with (see
+EVM chains (`ChainReader`: head, block, eth_call) are `chains.evm.EvmChain`; Solana, Cosmos and
+Substrate chains (`LedgerReader`: head, earliest, block, block_time, produced_bounds) are
+`chains.solana.SolanaChain`, `chains.cosmos.CosmosChain` and `chains.substrate.SubstrateChain`
+(whose RAORecycledForRegistration counter the audit reads for a subtensor source). They are
+the readers' own access (the same transport, retries, strict answers, identity checks).
+Tests can hand the audit any other object with the same methods. Neither Solana's nor
+Cosmos's standard API reads the sources' state at a past block in a form the lake can be
+reconciled with (see
 warehouse/audit/run.py and docs/tables.md): for those the audit checks coverage only.
 
 Errors are chains.transport.ChainAccessError (re-exported here as RpcError).
@@ -20,8 +22,9 @@ from chains.blocktime import BlockClock
 from chains.cosmos import CosmosChain
 from chains.evm import EvmChain
 from chains.solana import SolanaChain
+from chains.substrate import SubstrateChain
 from chains.transport import ChainAccessError as RpcError
-from depinrev.config import ChainConfig, CosmosChainConfig, SolanaChainConfig
+from depinrev.config import ChainConfig, CosmosChainConfig, SolanaChainConfig, SubstrateChainConfig
 
 SELECTOR_TOTAL_SUPPLY = "0x18160ddd"
 SELECTOR_BALANCE_OF = "0x70a08231"
@@ -53,9 +56,10 @@ class ChainReader(Protocol):
 
 
 class LedgerReader(Protocol):
-    """A Solana or Cosmos chain as the audit sees it; block numbers are slots or heights."""
+    """A Solana, Cosmos or Substrate chain as the audit sees it; block numbers are slots or
+    heights."""
 
-    kind: str  # the chain kind: "solana" or "cosmos"
+    kind: str  # the chain kind: "solana", "cosmos" or "substrate"
 
     def head(self) -> int:
         """The newest block the chain considers final (finalized slot, latest height)."""
@@ -79,7 +83,7 @@ class LedgerReader(Protocol):
         ...
 
 
-AnyChainConfig = ChainConfig | SolanaChainConfig | CosmosChainConfig
+AnyChainConfig = ChainConfig | SolanaChainConfig | CosmosChainConfig | SubstrateChainConfig
 AnyReader = ChainReader | LedgerReader
 
 
@@ -90,6 +94,8 @@ def default_reader(chain: AnyChainConfig, name: str = "") -> AnyReader:
         return SolanaChain.connect(label, chain)
     if isinstance(chain, CosmosChainConfig):
         return CosmosChain.connect(label, chain)
+    if isinstance(chain, SubstrateChainConfig):
+        return SubstrateChain.connect(label, chain)
     return EvmChain.connect(label, chain)
 
 

@@ -16,7 +16,10 @@ Solana slots or Cosmos heights, by the chain's kind):
    block: the token's totalSupply change = minted - burned), `balance_of` (the holder's token
    balance change = the source's net flows: escrow deposits (lease_created + deposit) - payouts
    - take - refunds; fee contract deposits - withdrawals), `second_endpoint` (every chunk read
-   again from another RPC: per-chunk row digests equal, warehouse/audit/second_endpoint.py) or
+   again from another RPC: per-chunk row digests equal, warehouse/audit/second_endpoint.py),
+   `counter` (a subtensor source: SubtensorModule.RAORecycledForRegistration(netuid) read at the
+   block before the quarter and its last block grows by the lake's registration burns of that
+   subnet, warehouse/audit/substrate.py; its other events not_applicable with the reason) or
    `none` ('not_applicable' with its reason, never a pass: price feeds, Solana spl_burns and the
    Akash escrow by default, since standard Solana RPC has no token supply at a past slot and
    the lake keeps only the Akash escrow account's outflows). The lake side is summed from `raw`
@@ -62,6 +65,7 @@ from warehouse.audit.rpc import (
     total_supply,
 )
 from warehouse.audit.second_endpoint import SecondEndpoints, compare_chunks, mismatch_summary
+from warehouse.audit.substrate import SubstrateReader, registration_burn_checks
 
 # The reader for a chain: a ChainReader for an EVM chain, a LedgerReader for Solana / Cosmos.
 ReaderFactory = Callable[[AnyChainConfig], AnyReader]
@@ -175,8 +179,9 @@ class ChainAccess:
 
     @property
     def pruned(self) -> bool:
-        """The node no longer serves the chain's first blocks (slot 0, height 1)."""
-        return self.lowest > (1 if self.kind == "cosmos" else 0)
+        """The node no longer serves the chain's first blocks (slot 0, height 1; a Substrate
+        chain's clock starts at block 1: the genesis has no Aura slot)."""
+        return self.lowest > (1 if self.kind in ("cosmos", "substrate") else 0)
 
     @property
     def host(self) -> str:
@@ -614,6 +619,8 @@ def reconcile_sources(
             out.append(_not_applicable(src, plan.reason or "", last))
         elif plan.method is Reconciliation.second_endpoint:
             out.append(_by_second_endpoint(cq, src, first, last, cov))
+        elif plan.method is Reconciliation.counter:
+            out.extend(_by_counter(cq, src, first, last))
         else:
             out.append(_by_state_change(cq, src, plan.method, first, last))
     return out
@@ -700,6 +707,37 @@ def _by_second_endpoint(
                   f"${env}{amounts}")
     return Reconciled(src, Reconciliation.second_endpoint, measure, status, detail,
                       block_end=last, chain_change=got.endpoint_flow, lake_change=lake_change)
+
+
+def _by_counter(
+    cq: ChainQuarter, src: SourceConfig, first: int, last: int
+) -> list[Reconciled]:
+    """A subtensor source: registration burns per subnet against the chain's counter
+    RAORecycledForRegistration(netuid) (warehouse/audit/substrate.py); the other revenue
+    events by coverage only (not_applicable, with the kind's reason)."""
+    before = first - 1
+    reader = cast(SubstrateReader, cq.access.reader)  # only subtensor sources get `counter`
+    out: list[Reconciled] = []
+    for c in registration_burn_checks(
+        cq.con, reader, cq.network, src.name, cq.cid, before, last
+    ):
+        measure = f"RAORecycledForRegistration({c.netuid})"
+        change = c.chain_end - c.chain_before
+        if c.difference == 0:
+            status, detail = PASS, f"{measure} change {change} = lake registration_burn {c.lake}"
+        else:
+            status = FAIL
+            detail = (
+                f"{src.name}: {measure} changed by {change} on chain (block {before}: "
+                f"{c.chain_before}, block {last}: {c.chain_end}) but the lake's registration "
+                f"burns of netuid {c.netuid} sum to {c.lake}; difference {c.difference}"
+            )
+        out.append(Reconciled(src, Reconciliation.counter, measure, status, detail, before,
+                              last, c.chain_before, c.chain_end, change, c.lake))
+    reason = CATALOGUE[src.kind].not_reconciled_reason
+    out.append(Reconciled(src, Reconciliation.counter, "other revenue events", NOT_APPLICABLE,
+                          f"{src.name}: {reason}", block_end=last))
+    return out
 
 
 def _lake_flow(

@@ -48,6 +48,14 @@ lease_takes as (
         take_amount_overflow as amount_overflow
     from {{ ref('stg_lake__lease_payments') }}
     where take_amount_str is not null
+),
+
+-- Bittensor: one amount per revenue event (the tip stays in the lake, inside actual_fee);
+-- spec_version lets a revenue rule cover a range of runtime versions.
+tao_amounts as (
+    select {{ common }}, 'tao_events' as dataset, 'amount' as field,
+        amount_raw, amount_str, amount_overflow, spec_version
+    from {{ ref('stg_lake__tao_events') }}
 )
 
 select * from burns
@@ -63,3 +71,5 @@ union all
 select * from bme
 union all
 select * from deposits
+union all by name
+select * from tao_amounts

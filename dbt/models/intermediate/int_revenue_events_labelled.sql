@@ -53,6 +53,9 @@ labelled as (
         and amounts.chain_id = rules.chain_id
         and amounts.event = rules.event
         and amounts.field = rules.field
+        -- Substrate rules cover a range of runtime spec versions; other rows have none.
+        and coalesce(amounts.spec_version, 0) >= coalesce(rules.spec_from, 0)
+        and (rules.spec_to is null or coalesce(amounts.spec_version, 0) <= rules.spec_to)
 ),
 
 allocated as (

@@ -19,7 +19,9 @@ renamed as (
         split_denominator,
         remainder_to,
         token,
-        note
+        note,
+        spec_from,
+        spec_to
     from source
 )
 

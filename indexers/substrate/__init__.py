@@ -1,0 +1,1 @@
+"""The Substrate reader (Bittensor): System.Events decoded per runtime spec version."""
