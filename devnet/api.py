@@ -555,6 +555,11 @@ def devnet_up(
     the bench chain) and stalls the node while it writes. A chain restored from such a cache
     cannot answer eth_call at past blocks, so the audit cannot reconcile on it; the run that
     replayed can.
+
+    Kept whole (about 100 lines) on purpose: it reads as the order a devnet comes up in
+    (check the config, refuse or reuse a running one, claim the ports, restore or replay, write
+    the state); each step that is more than a few lines is a helper below (_running_devnet,
+    _restore, _replay_chains), and most of the length is the DevnetState it records.
     """
     say = log or _say_nothing
     t_start = time.monotonic()

@@ -290,7 +290,13 @@ def _index_chunk(
 ) -> ChunkOutput:
     """One chunk: every height (active None), or, after a search, only the active heights
     and the chunk's two boundary heights (same rows, same files: the other heights hold
-    nothing the reader keeps)."""
+    nothing the reader keeps).
+
+    Kept whole (about 90 lines): one pass over the chunk's heights in order classifies each
+    block's escrow transfers against the depositors seen so far (a deposit at one height
+    decides a refund at a later one in the same chunk), so the read, the classification and
+    the row building share that running state; the row shapes are payment_rows' and the
+    classification is akash.classify_block's."""
     if active is None:
         heights: list[int] = list(range(start, end + 1))
     else:
