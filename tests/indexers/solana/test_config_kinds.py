@@ -52,7 +52,7 @@ def test_mainnet_config_loads():
             lambda d: d["networks"]["render"]["sources"][0].update(burn_owners=["nope"]),
             r"sources\.0\.burn_owners.*.nope. is not a base58",
         ),
-        (lambda d: d["chains"]["akash"].update(kind="substrate"), r"chains\.akash.*kind must be"),
+        (lambda d: d["chains"]["akash"].update(kind="tendermint"), r"chains\.akash.*kind must be"),
         (lambda d: d["chains"]["akash"].update(chunk_size=0), r"chains\.akash\.chunk_size"),
         (lambda d: d["chains"]["solana"].update(genesis_hash="0OIl"), r"chains\.solana\.genesis"),
         (lambda d: d["tokens"]["akt"].update(chain="solana"), r"tokens\.akt\.denom.*solana chain"),
