@@ -29,7 +29,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from chains.blocktime import final_block
-from depinrev.config import SourceConfig
+from depinrev.config import Config, ConfigError, SourceConfig, SourceKind
 from depinrev.lake import Checkpoint, ChunkRecord, Lake, ReorgRecord
 from indexers.chunked import (
     ChainReport,
@@ -88,6 +88,36 @@ class ChainSession(Protocol):
 
 
 SessionFactory = Callable[[], ChainSession]
+
+
+class SessionOnChain:
+    """What every chain kind's session reads from the configuration the same way: the
+    network's sources on the chain (of the given source kind, if one), the chain's
+    configuration (refused unless it is of `chain_type`), its id, finality depth and chunk
+    size. A session subclasses it and adds its connection and reads."""
+
+    def __init__(
+        self,
+        config: Config,
+        network: str,
+        chain_name: str,
+        chain_kind: str,
+        source_kind: SourceKind | None = None,
+    ) -> None:
+        chain = config.any_chain(chain_name)
+        if chain.kind != chain_kind:
+            raise ConfigError(f"chains.{chain_name} is not a {chain_kind} chain")
+        self.network = network
+        self.chain_name = chain_name
+        self.chain = chain
+        self.chain_id: int = chain.chain_id
+        self.finality_depth: int = chain.finality_depth
+        self.chunk_size: int = chain.chunk_size
+        self.sources: list[SourceConfig] = [
+            s
+            for s in config.network(network).sources
+            if s.chain == chain_name and (source_kind is None or s.kind is source_kind)
+        ]
 
 
 def write_chunk(

@@ -46,7 +46,7 @@ from indexers.cosmos.akash import (
     marker,
 )
 from indexers.cosmos.events import BlockEvents, decode_block_results, transfers
-from indexers.driver import ChunkOutput
+from indexers.driver import ChunkOutput, SessionOnChain
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +372,7 @@ def _index_chunk(
     )
 
 
-class CosmosSession:
+class CosmosSession(SessionOnChain):
     """The Cosmos chain kind for the driver (indexers.driver): every height of a chunk read
     (`concurrency` heights at once, chunks one after another); CometBFT finality is instant,
     so there is no reorg walk, but the node must still hold the heights (pruned nodes refuse
@@ -381,20 +381,9 @@ class CosmosSession:
     workers = 1  # chunks one after another; the heights inside a chunk run in parallel
 
     def __init__(self, config: Config, network: str, chain_name: str) -> None:
-        chain = config.any_chain(chain_name)
-        if not isinstance(chain, CosmosChainConfig):
-            raise ConfigError(f"chains.{chain_name} is not a cosmos chain")
-        self.network = network
-        self.chain_name = chain_name
-        self.chain = chain
-        self.chain_id = chain.chain_id
-        self.finality_depth = chain.finality_depth
-        self.chunk_size = chain.chunk_size
-        self.sources = [
-            s
-            for s in config.network(network).sources
-            if s.chain == chain_name and s.kind is SourceKind.akash_escrow
-        ]
+        super().__init__(config, network, chain_name, "cosmos", SourceKind.akash_escrow)
+        chain = self.chain
+        assert isinstance(chain, CosmosChainConfig)
         self.datasets = DATASETS
         self.denoms = config.denom_tokens(chain_name)
         self.config = config

@@ -25,7 +25,7 @@ from chains.transport import BadResponse, JsonRpcClient, RangeTooLarge
 from depinrev.config import ChainConfig, Config, SourceConfig, SourceKind
 from depinrev.lake import Checkpoint, ChunkRecord, ReorgRecord
 from indexers.chunked import ChainReport, blocks_table_of
-from indexers.driver import ChunkOutput
+from indexers.driver import ChunkOutput, SessionOnChain
 from indexers.evm.decode import (
     DecodeStats,
     ReorgDuringRun,
@@ -293,18 +293,14 @@ def connect(chain_name: str, chain: ChainConfig) -> JsonRpcClient:
     return evm_chain.connect(chain_name, chain)
 
 
-class EvmSession:
+class EvmSession(SessionOnChain):
     """The EVM chain kind for the driver (indexers.driver): eth_getLogs per chunk, split
     adaptively; headers of the blocks holding logs; a reorg walk over the checkpoint."""
 
     def __init__(self, config: Config, network: str, chain_name: str) -> None:
+        super().__init__(config, network, chain_name, "evm")
         chain = config.chain(chain_name)
-        self.network = network
-        self.chain_id = chain.chain_id
-        self.finality_depth = chain.finality_depth
-        self.chunk_size = chain.chunk_size
         self.workers = chain.concurrency
-        self.sources = [s for s in config.network(network).sources if s.chain == chain_name]
         self.datasets = datasets_for(self.sources)
         self.client = connect(chain_name, chain)
         self.fetcher = LogFetcher(self.client, min(chain.max_blocks_per_request, chain.chunk_size))

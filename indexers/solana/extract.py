@@ -34,7 +34,7 @@ from indexers.chunked import (
     blocks_table,
     rows_table,
 )
-from indexers.driver import ChunkOutput
+from indexers.driver import ChunkOutput, SessionOnChain
 from indexers.solana.burns import Burn, burns_in
 
 log = logging.getLogger(__name__)
@@ -185,25 +185,15 @@ def _index_chunk(
     )
 
 
-class SolanaSession:
+class SolanaSession(SessionOnChain):
     """The Solana chain kind for the driver (indexers.driver): signatures listed once for
     the chunks to do, then each chunk's transactions and burn / boundary headers."""
 
     def __init__(self, config: Config, network: str, chain_name: str) -> None:
-        chain = config.any_chain(chain_name)
-        if not isinstance(chain, SolanaChainConfig):
-            raise ConfigError(f"chains.{chain_name} is not a solana chain")
-        self.network = network
-        self.chain = chain
-        self.chain_id = chain.chain_id
-        self.finality_depth = chain.finality_depth
-        self.chunk_size = chain.chunk_size
+        super().__init__(config, network, chain_name, "solana", SourceKind.spl_burns)
+        chain = self.chain
+        assert isinstance(chain, SolanaChainConfig)
         self.workers = chain.concurrency
-        self.sources = [
-            s
-            for s in config.network(network).sources
-            if s.chain == chain_name and s.kind is SourceKind.spl_burns
-        ]
         self.datasets = DATASETS
         self.client = connect(chain_name, chain)
         self.stats = _Stats()

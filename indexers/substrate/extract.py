@@ -31,7 +31,7 @@ from indexers.chunked import (
     rows_table,
     run_bounded,
 )
-from indexers.driver import ChunkOutput
+from indexers.driver import ChunkOutput, SessionOnChain
 from indexers.substrate.events import RevenueEvent, RuntimeDecoder, revenue_events
 
 log = logging.getLogger(__name__)
@@ -55,26 +55,15 @@ def _header(h: SubstrateHeader) -> Header:
     return Header(h.number, h.hash, h.parent_hash, h.timestamp)
 
 
-class SubstrateSession:
+class SubstrateSession(SessionOnChain):
     """The Substrate chain kind for the driver (indexers.driver)."""
 
     workers = 1  # chunks one after another; the blocks inside a chunk run in parallel
 
     def __init__(self, config: Config, network: str, chain_name: str) -> None:
-        chain = config.any_chain(chain_name)
-        if not isinstance(chain, SubstrateChainConfig):
-            raise ConfigError(f"chains.{chain_name} is not a substrate chain")
-        self.network = network
-        self.chain_name = chain_name
-        self.chain = chain
-        self.chain_id = chain.chain_id
-        self.finality_depth = chain.finality_depth
-        self.chunk_size = chain.chunk_size
-        self.sources = [
-            s
-            for s in config.network(network).sources
-            if s.chain == chain_name and s.kind is SourceKind.subtensor
-        ]
+        super().__init__(config, network, chain_name, "substrate", SourceKind.subtensor)
+        chain = self.chain
+        assert isinstance(chain, SubstrateChainConfig)
         if len(self.sources) != 1:
             raise ConfigError(
                 f"networks.{network}: a substrate chain takes exactly one subtensor source "
