@@ -308,7 +308,7 @@ class EvmSession(SessionOnChain):
         self.stats = DecodeStats()
 
     def head(self) -> int:
-        return int(self.client.call("eth_blockNumber"), 16)
+        return evm_chain.head(self.client)
 
     def find_reorg(self, cp: Checkpoint, head: int) -> ReorgRecord | None:
         return find_reorg(self.client, cp, head)
