@@ -244,29 +244,62 @@ def signatures(client: JsonRpcClient, address: str, opts: dict[str, Any]) -> lis
     )
 
 
+TRANSACTION_OPTS = {"encoding": "jsonParsed", "maxSupportedTransactionVersion": 0, **FINALIZED}
+
+
+def _check_transaction(tx: Any, signature: str, slot: int | None) -> None:
+    """The answer carries `signature` (and was at `slot` when given), else BadResponse."""
+    sigs = (tx.get("transaction") or {}).get("signatures")
+    if not isinstance(sigs, list) or not sigs or sigs[0] != signature:
+        got = sigs[0] if isinstance(sigs, list) and sigs else None
+        raise BadResponse(f"asked for transaction {signature}, the answer is {got}")
+    if slot is not None and tx.get("slot") != slot:
+        raise BadResponse(
+            f"transaction {signature} was listed at slot {slot}, the answer says "
+            f"{tx.get('slot')!r}"
+        )
+
+
 def transaction(client: JsonRpcClient, signature: str, slot: int | None = None) -> dict[str, Any]:
     """The transaction with `signature` (jsonParsed); the answer must carry that signature
     (and be at `slot` when given). Null for a signature the node listed is a fault."""
-
-    def check(tx: Any) -> None:
-        sigs = (tx.get("transaction") or {}).get("signatures")
-        if not isinstance(sigs, list) or not sigs or sigs[0] != signature:
-            got = sigs[0] if isinstance(sigs, list) and sigs else None
-            raise BadResponse(f"asked for transaction {signature}, the answer is {got}")
-        if slot is not None and tx.get("slot") != slot:
-            raise BadResponse(
-                f"transaction {signature} was listed at slot {slot}, the answer says "
-                f"{tx.get('slot')!r}"
-            )
-
     return dict(
         client.call(
-            "getTransaction",
-            [signature, {"encoding": "jsonParsed", "maxSupportedTransactionVersion": 0,
-                         **FINALIZED}],
-            expect=dict, check=check, where=f"signature {signature}",
+            "getTransaction", [signature, TRANSACTION_OPTS], expect=dict,
+            check=lambda tx: _check_transaction(tx, signature, slot),
+            where=f"signature {signature}",
         )
     )
+
+
+class BatchRefused(RpcError):
+    """The provider answered a JSON-RPC batch with one error object: it takes no batches."""
+
+
+def transactions(client: JsonRpcClient, wanted: list[tuple[str, int | None]]
+                 ) -> list[dict[str, Any]]:
+    """The transactions of `wanted` (signature, listed slot) in one JSON-RPC batch, in order.
+
+    Every answer is checked as `transaction` checks one: each request id answered exactly
+    once, a JSON-RPC 2.0 envelope, an object (null is a fault), carrying the signature asked
+    at the slot it was listed at; a fault anywhere retries the whole batch. A node's error
+    object for one call is raised as for a single call; a provider refusing batches (one error
+    object for the whole batch) raises BatchRefused, and the caller reads one call at a time.
+    """
+    if len(wanted) == 1:
+        return [transaction(client, *wanted[0])]
+    first, last = wanted[0][0], wanted[-1][0]
+    try:
+        got = client.batch(
+            "getTransaction", [[sig, TRANSACTION_OPTS] for sig, _ in wanted], expect=dict,
+            check=lambda pos, tx: _check_transaction(tx, *wanted[pos]),
+            where=f"signatures {first}..{last}",
+        )
+    except RpcError as exc:
+        if exc.method.startswith("batch "):
+            raise BatchRefused(exc.method, exc.code, exc.message, exc.data, exc.host) from None
+        raise
+    return [dict(tx) for tx in got]
 
 
 def token_decimals(client: JsonRpcClient, mint: str) -> int:

@@ -121,6 +121,12 @@ class SolanaChainConfig(_RpcChain):
     signatures_per_request: int = Field(
         default=1_000, ge=1, le=1_000, description="getSignaturesForAddress page (node max 1000)"
     )
+    # Solana RPC (Agave's jsonrpc) and the providers built on it take JSON-RPC batches; each
+    # call is still billed and checked one by one. 1 turns batching off; a provider refusing
+    # batches is detected and read one call at a time.
+    transactions_per_batch: int = Field(
+        default=50, ge=1, le=1_000, description="getTransaction calls per JSON-RPC batch"
+    )
 
     @field_validator("genesis_hash")
     @classmethod

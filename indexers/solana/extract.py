@@ -4,7 +4,8 @@ Job -> reader -> mapper -> sink, as in the EVM reader, with Solana's access path
 getSignaturesForAddress lists the transactions touching an address newest first (pages of at
 most 1000, continued with `before`), so one pass per run lists the signatures of the whole
 slot range for each scanned address (the mint, and the burn wallets), then each grid chunk
-fetches its transactions with getTransaction (jsonParsed, maxSupportedTransactionVersion 0),
+fetches its transactions with getTransaction (jsonParsed, maxSupportedTransactionVersion 0;
+in JSON-RPC batches of `transactions_per_batch`, each answer checked as a single call is),
 keeps the burns of the configured mints, fetches the headers of its boundary and burn slots
 with getBlock, and writes token_burns and blocks files and its checkpoint record.
 
@@ -57,6 +58,7 @@ class _Stats:
     failed_skipped: int = 0
     transactions: int = 0
     burns: int = 0
+    batch_refused: bool = False  # the provider takes no JSON-RPC batches: one call each
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -144,6 +146,28 @@ def _burn_row(
     }
 
 
+def _transactions(client: JsonRpcClient, part: list[Signature], stats: _Stats
+                  ) -> list[dict[str, Any]]:
+    """The transactions of `part`, each checked to carry its signature at the slot it was
+    listed at: in one JSON-RPC batch, or one call each once the provider refused a batch."""
+    wanted = [(s.signature, s.slot) for s in part]
+    txs: list[dict[str, Any]] | None = None
+    if len(part) > 1 and not stats.batch_refused:
+        try:
+            txs = sol.transactions(client, wanted)
+        except sol.BatchRefused as exc:
+            with stats.lock:
+                if not stats.batch_refused:
+                    log.warning("%s: JSON-RPC batches refused (%s); reading transactions one "
+                                "call at a time", client.host, exc.message)
+                stats.batch_refused = True
+    if txs is None:
+        txs = [sol.transaction(client, sig, slot) for sig, slot in wanted]
+    with stats.lock:
+        stats.transactions += len(txs)
+    return txs
+
+
 def _index_chunk(
     client: JsonRpcClient,
     network: str,
@@ -157,19 +181,18 @@ def _index_chunk(
     rows: list[dict[str, Any]] = []
     slots: set[int] = set()
     burns: list[tuple[Burn, SourceConfig]] = []
-    for sig in sorted(sigs, key=lambda s: (s.slot, s.signature)):
-        if sig.failed:  # a failed transaction burned nothing: not even fetched
-            with stats.lock:
-                stats.failed_skipped += 1
-            continue
-        # checked: the answer carries this signature, at the slot it was listed at
-        tx = sol.transaction(client, sig.signature, sig.slot)
-        with stats.lock:
-            stats.transactions += 1
-        for src in sources:
-            for b in burns_in(tx, sig.signature, {src.address}, set(src.burn_owners)):
-                burns.append((b, src))
-                slots.add(b.slot)
+    ordered = sorted(sigs, key=lambda s: (s.slot, s.signature))
+    wanted = [s for s in ordered if not s.failed]  # a failed transaction burned nothing
+    with stats.lock:
+        stats.failed_skipped += len(ordered) - len(wanted)
+    size = chain.transactions_per_batch
+    for i in range(0, len(wanted), size):
+        part = wanted[i : i + size]
+        for sig, tx in zip(part, _transactions(client, part, stats), strict=True):
+            for src in sources:
+                for b in burns_in(tx, sig.signature, {src.address}, set(src.burn_owners)):
+                    burns.append((b, src))
+                    slots.add(b.slot)
     bounds = _boundary_slots(client, start, end)
     wanted = sorted(slots | (set(bounds) if bounds else set()))
     headers = {s: _header(client, s) for s in wanted}

@@ -17,7 +17,8 @@ transient (must be retried away; the result must not change):
   range_error         eth_getLogs refused as too large (EVM; the client must split)
   crossed             the answer to another question with the id rewritten: eth_getLogs of
                       another block range (one with logs), getTransaction of another signature,
-                      a CometBFT block / block_results of another height
+                      a CometBFT block / block_results of another height; in a batch, two
+                      calls' results swapped (a batch of getTransaction)
   empty               a `result` of null from a lying provider
 benign (valid JSON-RPC; must simply parse, to the same result):
   whitespace          the upstream answer re-serialized with spaces and newlines
@@ -225,6 +226,14 @@ class FaultProxy:
             if isinstance(target, dict):
                 target["id"] = (target.get("id") or 0) + 1000
             return 200, orjson.dumps(doc), {}
+        if fault == "crossed" and isinstance(doc, list) and len(doc) > 1:
+            # a batch's answers crossed: two calls' results swapped, their ids kept
+            i = self._rand(len(doc) - 1)
+            x, y = doc[i], doc[i + 1]
+            if isinstance(x, dict) and isinstance(y, dict) and x.get("result") != y.get("result"):
+                self._count(fault)
+                x["result"], y["result"] = y.get("result"), x.get("result")
+                return 200, orjson.dumps(doc), {}
         if fault == "batch_missing" and isinstance(doc, list) and doc:
             self._count(fault)
             del doc[self._rand(len(doc))]

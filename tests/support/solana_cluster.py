@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from depinrev.config import _B58
@@ -54,10 +54,11 @@ class SolanaCluster:
         self.history: dict[str, list[dict[str, Any]]] = {}
         self.txs: dict[str, dict[str, Any]] = {}
         self.blocks: dict[int, dict[str, Any]] = {}
-        self.skipped: set[int] = set()
+        self.skipped: Container[int] = set()  # any container: a set, or a rule
         self.fetched: list[str] = []
         self.first_available = 0
         self._pos: dict[str, tuple[int, int]] = {}  # signature -> (slot, position in block)
+        self._entry: dict[str, dict[str, Any]] = {}  # signature -> its listing entry
         self._slot_sigs: dict[int, list[str]] = {}
         # slots whose block signatures were served: their votes may come back as before/until
         self.vote_lookups: set[int] = set()
@@ -95,6 +96,7 @@ class SolanaCluster:
             # the first added of a slot is the newest: the highest position in its block
             self._pos[name] = (slot, -len(self._pos))
             self._slot_sigs.setdefault(slot, []).append(name)
+            self._entry[name] = sig
         self.history.setdefault(address, []).append(sig)
         self._sorted.discard(address)
         self._asc_keys.pop(address, None)
@@ -143,19 +145,18 @@ class SolanaCluster:
         self.fetched.append(sig)
         if sig in self.txs:
             return self.txs[sig]
-        for sigs in self.history.values():
-            for s in sigs:
-                if s["signature"] == sig:
-                    return {
-                        "slot": s["slot"],
-                        "blockTime": s["blockTime"],
-                        "meta": {"err": s["err"], "innerInstructions": [], "logMessages": []},
-                        "transaction": {
-                            "message": {"accountKeys": [], "instructions": []},
-                            "signatures": [sig],
-                        },
-                    }
-        return None
+        s = self._entry.get(sig)
+        if s is None:
+            return None
+        return {
+            "slot": s["slot"],
+            "blockTime": s["blockTime"],
+            "meta": {"err": s["err"], "innerInstructions": [], "logMessages": []},
+            "transaction": {
+                "message": {"accountKeys": [], "instructions": []},
+                "signatures": [sig],
+            },
+        }
 
     def _produced(self, lo: int, hi: int) -> list[int]:
         lo = max(lo, self.first_available)
