@@ -13,6 +13,7 @@ measured. What cannot work is refused with one line (a pruned node for an old ra
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from chains import evm as evm_chain
 from chains import solana as sol
 from chains.base import Pruned
 from chains.blocktime import BlockClock, final_block
-from chains.transport import JsonRpcClient, RangeTooLarge, RpcError
+from chains.transport import JsonRpcClient, RpcError
 from depinrev.config import (
     ChainConfig,
     Config,
@@ -180,16 +181,84 @@ def plan_solana(config: Config, network: str, name: str, chain: SolanaChainConfi
                     f"({candidates} to fetch)")
         notes = [] if seek[0] else ["no block after the range yet: the listing starts at the "
                                     "newest signature"]
+        batch = chain.transactions_per_batch
+        http = requests - candidates + math.ceil(candidates / batch)
+        if batch > 1:
+            notes.append(f"getTransaction in JSON-RPC batches of {batch}: about {http} HTTP "
+                         "requests carry the calls")
         notes += _rate_note(client)
         return ChainPlan(name, "solana", f"genesis {chain.genesis_hash or '(not checked)'}",
                          head, lowest, lo, hi, strategy, requests,
-                         requests * lat / max(1, chain.concurrency), notes)
+                         http * lat / max(1, chain.concurrency), notes)
     finally:
         client.close()
 
 
+# A provider's cap on the logs of one eth_getLogs answer, and on its block range, as their
+# messages say it (Infura / geth "query returned more than 10000 results", Alchemy "Log
+# response size exceeded ... a cap of 10K logs", QuickNode "limited to a 10,000 range").
+_RESULT_CAP = re.compile(
+    r"(?:more than|cap of|at most|maximum of|limit of)\s*([\d,]+)\s*(k\b)?\s*(?:results|logs)"
+    r"|response size|too many (?:results|logs)", re.IGNORECASE)
+_RANGE_CAP = re.compile(
+    r"block range|range too|max(?:imum)? (?:block )?range|up to a|limited to a [\d,]+ range",
+    re.IGNORECASE)
+SAMPLE_WINDOWS = 3  # windows of the range read for the density of blocks holding logs
+
+
+def _cap_number(message: str) -> int | None:
+    m = _RESULT_CAP.search(message)
+    if m is None or m.group(1) is None:
+        return None
+    n = int(m.group(1).replace(",", ""))
+    return n * 1000 if m.group(2) else n
+
+
+def _logs(client: JsonRpcClient, flt: dict[str, object], a: int, b: int) -> list[object]:
+    return list(client.call("eth_getLogs", [{**flt, "fromBlock": hex(a), "toBlock": hex(b)}],
+                            expect=list))
+
+
+def _probe_range(client: JsonRpcClient, flt: dict[str, object], hi: int, span: int
+                 ) -> tuple[int, list[str]]:
+    """The widest eth_getLogs window (at most `span`) the node answers, halving from `span`
+    on a refusal, with what the probe saw."""
+    refused: str | None = None
+    s = span
+    while True:
+        try:
+            _logs(client, flt, hi - s + 1, hi)
+        except RpcError as exc:
+            if s == 1:
+                raise
+            refused = refused or f"eth_getLogs over {span} blocks refused ({exc.message})"
+            s = max(1, s // 2)
+            continue
+        if refused is None:
+            return s, [f"eth_getLogs range: {span} blocks answered (max_blocks_per_request)"]
+        return s, [f"{refused}; {s} blocks answered: lower max_blocks_per_request to {s}"]
+
+
+def _probe_results(client: JsonRpcClient, hi: int, span: int) -> list[str]:
+    """The result cap: every log of the chain in the window (no address filter), the most a
+    probe can ask for in one answer; a provider capping results says so (and how many)."""
+    try:
+        n = len(_logs(client, {}, hi - span + 1, hi))
+    except RpcError as exc:
+        cap = _cap_number(exc.message)
+        if cap is None and not _RESULT_CAP.search(exc.message):
+            return [f"eth_getLogs result limit: the probe of every log was refused "
+                    f"({exc.message})"]
+        said = f"{cap} logs an answer" if cap is not None else "a capped answer size"
+        return [f"eth_getLogs result limit: {said} ({exc.message}); the reader splits a "
+                "window holding more"]
+    return [f"eth_getLogs result limit: none met ({n} logs answered in one response)"]
+
+
 def plan_evm(config: Config, network: str, name: str, chain: ChainConfig,
              quarter: Quarter | None) -> ChainPlan:
+    from indexers.evm.extract import log_filters
+
     client = evm_chain.connect(name, chain)
     try:
         head = evm_chain.head(client)
@@ -205,22 +274,34 @@ def plan_evm(config: Config, network: str, name: str, chain: ChainConfig,
             lowest = exc.lowest
         clock = evm_chain.EvmChain(client, name, chain).clock()
         lo, hi = _range(config, network, name, final, clock, quarter, min(lowest, first))
-        notes = []
-        span = min(chain.max_blocks_per_request, hi - lo + 1)
-        try:
-            client.call("eth_getLogs", [{"fromBlock": hex(hi - span + 1), "toBlock": hex(hi),
-                                         "address": sources[0].address}])
-            notes.append(f"eth_getLogs over {span} blocks answered")
-        except (RangeTooLarge, RpcError) as exc:
-            notes.append(f"eth_getLogs over {span} blocks refused ({exc}): lower "
-                         "max_blocks_per_request")
-        notes += _rate_note(client)
-        windows = math.ceil((hi - lo + 1) / chain.max_blocks_per_request)
+        filters = log_filters(sources)
+        span, notes = _probe_range(client, filters[0], hi,
+                                   min(chain.max_blocks_per_request, hi - lo + 1))
+        notes += _probe_results(client, hi, span)
         chunks = _chunks(lo, hi, chain.chunk_size)
-        requests = windows * len(sources) + 2 * len(chunks)
+        # per chunk: each filter's windows (the reader learns the node's span after one
+        # refusal), the headers of its two ends and of every block holding a log: their
+        # density read for real in a few windows spread over the range (the cheap part)
+        windows = sum(math.ceil((e - s + 1) / span) for s, e in chunks) * len(filters)
+        sample = sorted({min(hi, max(lo, lo + k * (hi - lo + 1) // SAMPLE_WINDOWS))
+                         for k in range(SAMPLE_WINDOWS)})
+        seen, read = 0, 0
+        for a in sample:
+            b = min(hi, a + span - 1)
+            blocks: set[str] = set()
+            for flt in filters:
+                blocks |= {str(lg.get("blockNumber")) for lg in _logs(client, flt, a, b)
+                           if isinstance(lg, dict)}
+            seen, read = seen + len(blocks), read + (b - a + 1)
+        log_blocks = round(seen * (hi - lo + 1) / max(1, read))
+        requests = windows + 2 * len(chunks) + log_blocks
+        notes.append(f"blocks holding logs: {seen} in {read} sampled blocks, about {log_blocks} "
+                     "in the range (a header each)")
+        notes += _rate_note(client)
+        http = windows + math.ceil((2 * len(chunks) + log_blocks) / evm_chain.HEADER_BATCH)
         return ChainPlan(name, "evm", f"chain id {chain.chain_id}", head, lowest, lo, hi,
-                         f"eth_getLogs in windows of {chain.max_blocks_per_request} blocks",
-                         requests, requests * lat / max(1, chain.concurrency), notes)
+                         f"eth_getLogs in windows of {span} blocks, {len(filters)} filter(s)",
+                         requests, http * lat / max(1, chain.concurrency), notes)
     finally:
         client.close()
 

@@ -73,8 +73,9 @@ def test_unknown_source_is_refused(tmp_path, monkeypatch):
 
 def test_evm_plan_counts_getlogs_windows_and_says_when_the_node_refuses_a_window(monkeypatch):
     """AethirCore from block 1,000,000 to the final block 2,999,760 (head 3,000,000, finality
-    240): 20 windows of 100,000 blocks for its one source, plus 2 headers for each of the
-    chain's 2,000-block chunks (1,000); a node allowing 50,000 blocks is named in the plan."""
+    240): the reader asks eth_getLogs per chunk, so one window for each of the chain's
+    2,000-block chunks (1,000) for its one filter, plus 2 headers per chunk and none for log
+    blocks (there are no logs); a node allowing 50,000 blocks is named in the plan."""
     from indexers.doctor import doctor
 
     chain = RecordedChain(42161, [], {}, head=3_000_000, faults=Faults(max_block_range=50_000))
@@ -82,5 +83,5 @@ def test_evm_plan_counts_getlogs_windows_and_says_when_the_node_refuses_a_window
         monkeypatch.setenv(ENV, server.url)
         (plan,) = doctor(Config.model_validate(_config()), "aethir")
     assert (plan.lo, plan.hi) == (1_000_000, 2_999_760)
-    assert plan.requests == 20 + 2 * 1_000
+    assert plan.requests == 1_000 + 2 * 1_000
     assert any("refused" in n and "lower max_blocks_per_request" in n for n in plan.notes)

@@ -1,4 +1,5 @@
-"""A JSON-RPC proxy on 127.0.0.1 in front of a real node that lies about eth_getLogs.
+"""A JSON-RPC proxy on 127.0.0.1 in front of a real node that lies about eth_getLogs (and
+CountingProxy, the same proxy telling the truth, to count a run's requests).
 
 Every request is forwarded to the upstream node unchanged, except that eth_getLogs answers
 leave out the logs of blocks in a blanked range: a provider that silently returns nothing (or
@@ -17,7 +18,7 @@ from tests.support.jsonrpc_server import JsonRpcServer, RpcFault
 
 
 class _Forwarder:
-    def __init__(self, upstream: str, blank: tuple[int, int]) -> None:
+    def __init__(self, upstream: str, blank: tuple[int, int] | None) -> None:
         self.upstream = upstream
         self.blank = blank
         self.blanked_logs = 0
@@ -33,6 +34,8 @@ class _Forwarder:
 
     def rpc_eth_getLogs(self, flt: dict[str, Any]) -> list[dict[str, Any]]:
         logs = self.forward("eth_getLogs", [flt])
+        if self.blank is None:
+            return list(logs)
         lo, hi = self.blank
         kept = [lg for lg in logs if not lo <= int(lg["blockNumber"], 16) <= hi]
         self.blanked_logs += len(logs) - len(kept)
@@ -53,6 +56,19 @@ class LyingProxy(JsonRpcServer):
 
     def __init__(self, upstream: str, blank: tuple[int, int]) -> None:
         self.forwarder = _Forwarder(upstream, blank)
+        super().__init__(self.forwarder)
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        self.forwarder.close()
+
+
+class CountingProxy(JsonRpcServer):
+    """Serve `upstream` on 127.0.0.1 unchanged, counting every JSON-RPC call (`calls`; a
+    batch's calls one by one): the requests a run makes against a real node (anvil)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.forwarder = _Forwarder(upstream, None)
         super().__init__(self.forwarder)
 
     def __exit__(self, *exc: object) -> None:
