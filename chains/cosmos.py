@@ -8,6 +8,8 @@ ones), headers, and block / block_results checked to be for the height asked.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +62,45 @@ def _check_results(raw: Any, height: int) -> None:
         raise BadResponse(f"asked for block_results {height}, the answer is for {got}")
 
 
+# x/upgrade's gRPC query, reachable through CometBFT's abci_query (Cosmos SDK v0.46+ route
+# the gRPC query paths; REST: /cosmos/upgrade/v1beta1/applied_plan/{name}).
+APPLIED_PLAN_PATH = "/cosmos.upgrade.v1beta1.Query/AppliedPlan"
+
+
+def applied_plan_request(name: str) -> str:
+    """QueryAppliedPlanRequest{name} as protobuf bytes in hex (abci_query's `data`): field 1,
+    length-delimited."""
+    raw = name.encode()
+    return (bytes([0x0A]) + _varint(len(raw)) + raw).hex()
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def applied_plan_height_of(value: bytes) -> int:
+    """QueryAppliedPlanResponse{height} from protobuf bytes: field 1 varint (int64); empty
+    bytes are the default, 0 (not applied). Anything else is a BadResponse."""
+    if not value:
+        return 0
+    if value[0] != 0x08:
+        raise BadResponse(f"AppliedPlan answer starts with tag {value[0]:#x}, not field 1 varint")
+    height, shift = 0, 0
+    for i, b in enumerate(value[1:], start=1):
+        height |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            if i + 1 != len(value):
+                raise BadResponse("AppliedPlan answer has bytes after its height")
+            return height
+    raise BadResponse("AppliedPlan answer's height is cut")
+
+
 class TendermintRpc:
     """The CometBFT routes readers and the audit need, each answer checked for its height."""
 
@@ -101,6 +142,35 @@ class TendermintRpc:
 
     def block_results(self, height: int) -> dict[str, Any]:
         return self._height_call("block_results", height, lambda r: _check_results(r, height))
+
+    def applied_plan_height(self, name: str) -> int | None:
+        """The height at which the chain applied the software upgrade `name` (x/upgrade's
+        AppliedPlan query over CometBFT abci_query, at the latest height: state every node
+        keeps, pruned or not); None if the node says it was not applied (height 0).
+        RpcError if the node cannot answer the query (an app without x/upgrade)."""
+
+        def check(raw: Any) -> None:
+            resp = raw.get("response")
+            if not isinstance(resp, dict):
+                raise BadResponse("abci_query: answer lacks its response")
+            if not isinstance(resp.get("value") or "", str):
+                raise BadResponse("abci_query: response value is not base64 text")
+
+        raw = self.client.call(
+            "abci_query", [APPLIED_PLAN_PATH, applied_plan_request(name), "0", False],
+            expect=dict, check=check, where=f"upgrade {name}",
+        )
+        resp = raw["response"]
+        code = resp.get("code") or 0
+        if code != 0:
+            raise RpcError("abci_query", code, f"{APPLIED_PLAN_PATH} {name}: "
+                           f"{resp.get('log') or resp.get('info') or 'refused'}", host=self.host)
+        try:
+            value = base64.b64decode(resp.get("value") or "", validate=True)
+        except binascii.Error:
+            raise BadResponse("abci_query: response value is not base64") from None
+        height = applied_plan_height_of(value)
+        return height or None
 
     def search_heights(self, method: str, query: str, lo: int, hi: int) -> set[int]:
         """The heights in [lo, hi] holding a match of `query`: `tx_search` (transactions'

@@ -103,7 +103,8 @@ def _chunks(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
 
 def plan_cosmos(config: Config, network: str, name: str, chain: CosmosChainConfig,
                 quarter: Quarter | None) -> ChainPlan:
-    from indexers.cosmos.extract import active_heights
+    from depinrev.config import ConfigError
+    from indexers.cosmos.extract import active_heights, check_bme_height
 
     rpc, status = cosmos_chain.connect(name, chain)
     try:
@@ -131,6 +132,13 @@ def plan_cosmos(config: Config, network: str, name: str, chain: CosmosChainConfi
             requests = 2 * read
             notes.append("a node with tx_index \"on\" reads only the heights with escrow "
                          "activity")
+        for src in sources:
+            if src.bme_height is not None:
+                requests += 1  # the run checks it too
+                try:
+                    notes.append(check_bme_height(rpc, src, head))
+                except ConfigError as exc:
+                    raise DoctorRefusal(str(exc)) from None
         seconds = requests * lat / max(1, chain.concurrency)
         notes += _rate_note(rpc.client)
         return ChainPlan(name, "cosmos", f"chain {chain.chain_name}", head, lowest, lo, hi,

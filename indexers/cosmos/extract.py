@@ -372,6 +372,41 @@ def _index_chunk(
     )
 
 
+# The name of Akash's BME upgrade plan (node upgrades/software/v2.0.0/upgrade.go at tag
+# v2.0.0: UpgradeName = "v2.0.0"); its height on mainnet is configuration (bme_height).
+BME_UPGRADE = "v2.0.0"
+
+
+def check_bme_height(rpc: TendermintRpc, src: SourceConfig, head: int) -> str:
+    """Check a source's configured bme_height (unconfirmed) where the node can tell: the
+    height x/upgrade says the v2.0.0 plan was applied at (AppliedPlan over abci_query).
+    Returns what was found, one line; ConfigError when the node contradicts the
+    configuration (another height, or not applied although the head is past bme_height).
+    A node that cannot answer the query leaves the value unchecked (said so)."""
+    assert src.bme_height is not None
+    where = f"sources.{src.name}.bme_height is {src.bme_height}"
+    try:
+        applied = rpc.applied_plan_height(BME_UPGRADE)
+    except RpcError as exc:
+        return (f"{where} (unconfirmed): not checked, the node at {rpc.host} does not answer "
+                f"x/upgrade AppliedPlan ({exc.message})")
+    if applied is not None and applied != src.bme_height:
+        raise ConfigError(
+            f"{where}, but the node at {rpc.host} applied upgrade {BME_UPGRADE} at height "
+            f"{applied} (x/upgrade AppliedPlan); set bme_height: {applied}"
+        )
+    if applied is None and head >= src.bme_height:
+        raise ConfigError(
+            f"{where}, but the node at {rpc.host} has not applied upgrade {BME_UPGRADE} at "
+            f"its head {head} (x/upgrade AppliedPlan); fix bme_height or the RPC"
+        )
+    if applied is None:
+        return (f"{where}: upgrade {BME_UPGRADE} not applied yet at head {head} (x/upgrade "
+                "AppliedPlan)")
+    return (f"{where}: confirmed, the node applied upgrade {BME_UPGRADE} there (x/upgrade "
+            "AppliedPlan)")
+
+
 class CosmosSession(SessionOnChain):
     """The Cosmos chain kind for the driver (indexers.driver): every height of a chunk read
     (`concurrency` heights at once, chunks one after another); CometBFT finality is instant,
@@ -408,6 +443,9 @@ class CosmosSession(SessionOnChain):
                 f"(pruned), but height {todo[0][0]} is asked for; use an archive RPC or a "
                 "later start_block"
             )
+        for src in self.sources:
+            if src.bme_height is not None:
+                log.info("%s", check_bme_height(self.rpc, src, self._head))
         lo, hi = todo[0][0], todo[-1][1]
         if self.tx_index:
             self.active = active_heights(self.rpc, self.sources, lo, hi)

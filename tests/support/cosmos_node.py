@@ -10,8 +10,9 @@ says node_info.other.tx_index "on", and `tx_search` (transactions' events) and `
 (begin/end/finalize-block events) answer queries of `type.key='value'` and `type.key EXISTS`
 conditions and `tx.height` / `block.height` bounds joined by AND, paginated (page from 1,
 per_page at most 100), ordered by height. Without it /status says "off" and both searches
-fail as such a node's do. Attribute keys and values given base64 (older chains) are decoded
-for matching. Every request is counted by JsonRpcServer.calls.
+fail as such a node's do. `abci_query` answers x/upgrade's AppliedPlan from
+`applied_plans` (plan name -> height). Attribute keys and values given base64 (older chains)
+are decoded for matching. Every request is counted by JsonRpcServer.calls.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class CosmosNode:
         self.results = results
         self.head = head
         self.earliest = earliest
+        # upgrade plan name -> applied height; None: abci_query not served (as behind some
+        # public RPC proxies), so a configured bme_height stays unchecked
+        self.applied_plans: dict[str, int] | None = None
 
     def rpc_status(self) -> dict[str, Any]:
         return {
@@ -97,6 +101,30 @@ class CosmosNode:
             return f"2024-03-01T00:{(h // 60) % 60:02d}:{h % 60:02d}.123456789Z"
         t = datetime.fromtimestamp(self.time_of(h), UTC)
         return t.strftime("%Y-%m-%dT%H:%M:%S") + ".123456789Z"
+
+    def rpc_abci_query(self, path: str, data: str = "", height: str = "0",
+                       prove: bool = False) -> dict[str, Any]:
+        """x/upgrade's AppliedPlan query (the only ABCI query here): `applied_plans` maps plan
+        names to the heights they were applied at; an unknown name is height 0, which the
+        protobuf answer leaves out (an empty value), as the SDK's does."""
+        if self.applied_plans is None:
+            raise RpcFault(-32601, "Method not found")
+        if path != "/cosmos.upgrade.v1beta1.Query/AppliedPlan":
+            return {"response": {"code": 6, "log": f"unknown query path {path}", "value": None,
+                                 "height": str(self.head)}}
+        raw = bytes.fromhex(data)
+        assert raw[0] == 0x0A and raw[1] == len(raw) - 2, raw  # field 1, a short name
+        height = self.applied_plans.get(raw[2:].decode(), 0)
+        value = b""
+        if height:
+            value, n = b"\x08", height
+            while n >= 0x80:
+                value += bytes([(n & 0x7F) | 0x80])
+                n >>= 7
+            value += bytes([n])
+        return {"response": {"code": 0, "log": "", "info": "", "index": "0", "key": None,
+                             "value": base64.b64encode(value).decode() if value else None,
+                             "proofOps": None, "height": str(self.head), "codespace": ""}}
 
     def rpc_block_results(self, height: str) -> dict[str, Any]:
         return self._result(int(height))
