@@ -79,12 +79,14 @@ DATASETS: dict[str, pa.Schema] = {
     "token_prices": pa.schema(
         [*_COMMON, *_amount("answer"), *_amount("round_id"), pa.field("updated_at", pa.int64())]
     ),
-    # Akash: who funded which escrow account (owner), so a later range can tell a refund to
-    # a depositor from a payment without re-reading history (docs/readers.md).
+    # Akash: who funded which escrow account (owner; the account id, deployment/<owner>/<dseq>,
+    # where the message's events name it), so a later range can tell a refund to a depositor
+    # from a payment without re-reading history (docs/readers.md).
     "escrow_deposits": pa.schema(
         [
             *_COMMON,
             pa.field("owner", pa.string()),
+            pa.field("escrow_account", pa.string()),
             pa.field("depositor", pa.string()),
             *_amount("amount"),
         ]

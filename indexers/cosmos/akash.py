@@ -8,9 +8,11 @@ scope (one transaction, or one block phase for block-level events), by who recei
 1. the distribution module account                      -> take_payment (protocol revenue)
 2. a tenant: an `owner` of a lease/deployment/order/bid
    id named by an Akash event of the same scope          -> tenant_refund (not revenue)
-2b. a depositor of a tenant of the scope (escrow_deposits
-   at or below this height), not a provider the scope
-   names                                                 -> depositor_refund (not revenue)
+2b. a depositor (escrow_deposits at or below this height)
+   of an escrow account the scope names (deployment
+   owner/dseq), or by an unnamed top-up of a tenant's;
+   with no account named, of a tenant's account; not a
+   provider the scope names                              -> depositor_refund (not revenue)
 3. a provider whose bid closes next to it (a bid-closed
    event for that provider with no other Akash event
    between them, on either side), or any outflow in a
@@ -67,14 +69,28 @@ class Deposit:
     and no escrow event names it either (x/escrow at v0.24.x, v1.x, v2.0.0), so the owner is
     taken from the message: the owner of a deployment event in it, else the owner of a bid
     (whose deposit the provider pays) as the bid's provider, else the message's signer.
+    `account` is the escrow account id where the message's events name it: a deployment
+    event with its owner and dseq (v0.24 `akash.v1` deployment-created, v1+
+    `akash.deployment.v1.EventDeploymentCreated{id}`) names `deployment/<owner>/<dseq>`
+    (x/deployment's EscrowAccountForDeployment / ToEscrowAccountID). Top-ups (v0.24
+    MsgDepositDeployment, v1+ MsgAccountDeposit) emit no event: their account is only in the
+    tx body, so `account` is None and the owner (the signer) keys them.
     """
 
     transfer: Transfer
     owner: str | None
+    account: str | None = None
 
 
-# (owner, address, height) -> whether address had deposited into owner's escrow by then
-DepositorLookup = Callable[[str, str, int], bool]
+def deployment_account(owner: str | None, dseq: int | None) -> str | None:
+    """The escrow account id of a deployment: scope "deployment", xid owner/dseq."""
+    return f"deployment/{owner}/{dseq}" if owner and dseq is not None else None
+
+
+# (tenants, accounts named, address, height) -> whether address had deposited by then into
+# one of the named escrow accounts, or (a deposit whose account no event named) into an
+# account of one of the tenants; with no account named, into any account of the tenants
+DepositorLookup = Callable[[set[str], set[str], str, int], bool]
 
 
 @dataclass
@@ -178,10 +194,13 @@ def classify_scope(
         if m.what in ("lease-created", "lease-closed"):
             leases_by_seg.setdefault(seg_of[i], []).append(m.ref)
 
+    accounts = {a for _, m in markers if m.what in ("deployment", "lease-created",
+                                                     "lease-closed")
+                for a in [deployment_account(m.ref.owner, m.ref.dseq)] if a}
+
     def refunds_depositor(recipient: str) -> bool:
-        return depositor is not None and recipient not in providers and any(
-            depositor(owner, recipient, height) for owner in sorted(tenants)
-        )
+        return depositor is not None and recipient not in providers and depositor(
+            tenants, accounts, recipient, height)
 
     out: list[Classified] = []
     for i, (_, m, outs) in enumerate(items):
@@ -227,13 +246,16 @@ def deposits_in_scope(
             continue
         marks = [m for m in (marker(ev) for ev in seg) if m is not None]
         deployment = sorted({m.ref.owner for m in marks if m.what == "deployment" and m.ref.owner})
+        named = sorted({a for m in marks if m.what == "deployment"
+                        for a in [deployment_account(m.ref.owner, m.ref.dseq)] if a})
         bids = sorted({m.ref.provider for m in marks if m.what == "bid-created"
                        and m.ref.provider})
         signer = next((ev.get("sender") for ev in seg if ev.type == "message"
                        and ev.get("sender")), None)
         owner = (deployment[0] if len(deployment) == 1 else None) if deployment else (
             (bids[0] if len(bids) == 1 else None) if bids else signer)
-        out.extend(Deposit(t, owner) for t in ins)
+        account = named[0] if len(named) == 1 else None
+        out.extend(Deposit(t, owner, account) for t in ins)
     return out
 
 

@@ -141,33 +141,59 @@ def payment_rows(
 
 
 class Depositors:
-    """Who deposited into whose escrow account, and from which height: the escrow_deposits
-    rows of the lake (any range indexed before) and of this run. A refund at height h goes to
-    a depositor whose first deposit into that owner's account is at or below h."""
+    """Who deposited into which escrow account, and from which height: the escrow_deposits
+    rows of the lake (any range indexed before) and of this run. Keyed by escrow account
+    where the deposit's events named it (deployment/<owner>/<dseq>), else by the account's
+    owner (a top-up, whose account id is only in the tx body). A refund at height h goes to
+    a depositor whose first deposit is at or below h: into an account the refund's scope
+    names, or (unnamed) into an account of one of its tenants; when the scope names no
+    account, into any account of its tenants."""
 
     def __init__(self) -> None:
-        self._first: dict[tuple[str, str], int] = {}
+        self._named: dict[tuple[str, str], int] = {}  # (account, depositor) -> first height
+        self._unnamed: dict[tuple[str, str], int] = {}  # (owner, depositor) -> first height
+        self._any: dict[tuple[str, str], int] = {}  # (owner, depositor), named or not
         self._lock = threading.Lock()
 
-    def add(self, owner: str | None, depositor: str, height: int) -> None:
+    @staticmethod
+    def _keep(book: dict[tuple[str, str], int], key: tuple[str, str], height: int) -> None:
+        if height < book.get(key, height + 1):
+            book[key] = height
+
+    def add(self, owner: str | None, depositor: str, height: int,
+            account: str | None = None) -> None:
         if owner is None or owner == depositor:
             return  # the owner's own money comes back as a tenant refund already
-        key = (owner, depositor)
         with self._lock:
-            if height < self._first.get(key, height + 1):
-                self._first[key] = height
+            self._keep(self._any, (owner, depositor), height)
+            if account is not None:
+                self._keep(self._named, (account, depositor), height)
+            else:
+                self._keep(self._unnamed, (owner, depositor), height)
 
-    def __call__(self, owner: str, depositor: str, height: int) -> bool:
-        first = self._first.get((owner, depositor))
-        return first is not None and first <= height
+    def __call__(self, owners: set[str], accounts: set[str], depositor: str,
+                 height: int) -> bool:
+        def before(book: dict[tuple[str, str], int], keys: set[str]) -> bool:
+            return any(book.get((k, depositor), height + 1) <= height for k in keys)
+
+        if accounts:
+            return before(self._named, accounts) or before(self._unnamed, owners)
+        return before(self._any, owners)
 
     def load(self, lake: Lake, network: str, chain_id: int) -> None:
         for c in lake.chunk_files("escrow_deposits", network, chain_id):
-            t = pq.read_table(c.path, columns=["owner", "depositor", "block_number"])
+            names = pq.read_schema(c.path).names
+            cols = ["owner", "depositor", "block_number"]
+            t = pq.read_table(c.path, columns=cols + (["escrow_account"] if "escrow_account"
+                                                      in names else []))
             t = t.filter(pc.is_valid(t["owner"]))
-            for owner, dep, height in zip(t["owner"].to_pylist(), t["depositor"].to_pylist(),
-                                          t["block_number"].to_pylist(), strict=True):
-                self.add(owner, dep, height)
+            accounts = (t["escrow_account"].to_pylist() if "escrow_account" in t.column_names
+                        else [None] * t.num_rows)
+            for owner, dep, height, acct in zip(t["owner"].to_pylist(),
+                                                t["depositor"].to_pylist(),
+                                                t["block_number"].to_pylist(), accounts,
+                                                strict=True):
+                self.add(owner, dep, height, acct)
 
 
 def _event_row(
@@ -216,7 +242,8 @@ def deposit_rows(
             continue
         row = _event_row(t.event.tx_index, t.event.phase, t.event.ordinal, t.part, txs, header,
                          src, network, chain_id, token, "deposit")
-        row.update(owner=d.owner, depositor=t.sender, **amount_fields("amount", t.coin.amount))
+        row.update(owner=d.owner, escrow_account=d.account, depositor=t.sender,
+                   **amount_fields("amount", t.coin.amount))
         rows.append(row)
     return rows
 
@@ -335,7 +362,7 @@ def _index_chunk(
     for height, _block, _header, be in kept:
         for src in sources:
             for d in deposits_in_block(be.events, src.address, _modules(src)):
-                depositors.add(d.owner, d.transfer.sender, height)
+                depositors.add(d.owner, d.transfer.sender, height, d.account)
     for height, block, header, be in kept:
         n_rows = len(payments) + len(deposits) + len(bme)
         for src in sources:

@@ -250,11 +250,12 @@ def make_node() -> CosmosNode:
         _ev("message", action="/akash.deployment.v1beta3.MsgDepositDeployment", sender=TENANT),
         *_transfer(GRANTER, ESCROW, "2000000uakt")]}
     # MsgExec-wrapped MsgCreateDeployment by Console's signer, funded by another granter: the
-    # deployment event names the owner
+    # deployment event names the owner and the escrow account (deployment/TENANT/77, the one
+    # whose lease closes at 150 and refunds it)
     exec_deposit = {"code": 0, "events": [
         _ev("message", action="/cosmos.authz.v1beta1.MsgExec", sender=BOT),
         _ev("akash.v1", module="deployment", action="deployment-created", owner=TENANT,
-            dseq="78"),
+            dseq="77"),
         *_transfer(GRANTER2, ESCROW, "3000000uakt")]}
     # a provider's bid deposit: the bid names TENANT as owner, but the provider pays
     bid = {"code": 0, "events": [

@@ -8,6 +8,7 @@ renamed as (
     select
         {{ lake_event_columns() }},
         owner,
+        escrow_account,
         depositor,
         {{ amount_columns('amount') }},
         lake_file
