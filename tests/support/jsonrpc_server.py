@@ -2,7 +2,9 @@
 
 Method `foo` of the request calls `rpc_foo(*params)` on the handler object; a handler raises
 RpcFault for a JSON-RPC error. Batches are answered in order. The first `rate_limit_first`
-requests get HTTP 429 with Retry-After: 0, as a provider's rate limiter would.
+requests get HTTP 429 with Retry-After: 0, as a provider's rate limiter would; with
+`refuse_batches` a batch is answered with one JSON-RPC error object, as providers without
+batch support answer.
 
 The HTTP side is a small HTTP/1.1 loop (one thread per connection, keep-alive, one write per
 response, no Nagle delay) rather than http.server's BaseHTTPRequestHandler, whose header
@@ -42,8 +44,9 @@ class _Server(socketserver.ThreadingTCPServer):
 
 class JsonRpcServer:
     def __init__(self, handler: object, *, rate_limit_first: int = 0,
-                 keep_log: bool = True) -> None:
+                 keep_log: bool = True, refuse_batches: bool = False) -> None:
         self.handler = handler
+        self.refuse_batches = refuse_batches  # answer a batch with one error, as some do
         self.rate_limit_first = rate_limit_first
         self.keep_log = keep_log
         self.calls: Counter[str] = Counter()
@@ -108,6 +111,9 @@ class JsonRpcServer:
         except orjson.JSONDecodeError:
             return 400, b'{"error":"not JSON"}', b""
         if isinstance(req, list):
+            if self.refuse_batches:
+                return 200, orjson.dumps({"jsonrpc": "2.0", "id": None, "error": {
+                    "code": -32600, "message": "batch requests are not supported"}}), b""
             return 200, orjson.dumps([self.dispatch(r) for r in req]), b""
         return 200, orjson.dumps(self.dispatch(req)), b""
 
