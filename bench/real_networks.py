@@ -10,6 +10,9 @@ candidate transactions).
 Cosmos: HEIGHTS heights in one quarter (6 s blocks), escrow activity at 1% of them, on a node
 with transaction indexing. Target: at most 3 requests per active height plus the search pages.
 
+Before each run, `depinrev doctor` plans it (Solana: --quarter 2025Q1; CometBFT: the whole
+chain, as the run): its estimate must be within 25% of the requests the run then makes.
+
 `python bench/real_networks.py [--scale S]`: S scales the signature and height counts (1, the
 default and what `make bench` runs, = the issue's 2,000,000 signatures and 1,300,000 heights).
 Requests are JSON-RPC calls, as providers bill them (a batch counts each of its calls); the
@@ -34,7 +37,9 @@ sys.path.insert(0, str(REPO))
 
 from depinrev.config import Config, module_account  # noqa: E402
 from depinrev.lake import Lake  # noqa: E402
+from depinrev.quarters import Quarter  # noqa: E402
 from indexers.dispatch import index_network  # noqa: E402
+from indexers.doctor import doctor  # noqa: E402
 from tests.support.cosmos_node import CosmosNode  # noqa: E402
 from tests.support.jsonrpc_server import JsonRpcServer  # noqa: E402
 from tests.support.solana_cluster import SolanaCluster  # noqa: E402
@@ -67,6 +72,7 @@ def _slot_at(ts: int) -> int:
 def _solana(sigs_per_year: int, months_after: int) -> dict[str, Any]:
     end_ts = Q2 + months_after * MONTH
     head = _slot_at(end_ts)
+    head += head % 20 == 0  # the newest finalized slot is a produced one (getSlot)
     cluster = SolanaCluster(head=head, decimals={MINT: 8},
                             block_time=lambda s: T2025 + int((s - FIRST_SLOT - 10_000) * SLOT_S))
     cluster.first_available = FIRST_SLOT
@@ -102,6 +108,9 @@ def _solana(sigs_per_year: int, months_after: int) -> dict[str, Any]:
              "burn_owners": WALLETS, "start_block": FIRST_SLOT, "token": "render"}]}}})
     with JsonRpcServer(cluster, keep_log=False) as server, tempfile.TemporaryDirectory() as tmp:
         os.environ["BENCH_SOL"] = server.url
+        (plan,) = doctor(config, "render", Quarter.parse("2025Q1"))
+        server.calls.clear()
+        server.http_requests = 0
         t = time.perf_counter()
         index_network(config, "render", Lake(tmp), from_block=q1_lo, to_block=q1_hi)
         seconds = time.perf_counter() - t
@@ -109,7 +118,8 @@ def _solana(sigs_per_year: int, months_after: int) -> dict[str, Any]:
         http = server.http_requests
     pages = sum(math.floor(c / 1000) + 1 for c in [q1["signatures"], *q1["wallet"]])
     return {"months_after": months_after, "signatures_total": n, "q1": q1, "pages": pages,
-            "calls": calls, "requests": sum(calls.values()), "http": http, "seconds": seconds}
+            "calls": calls, "requests": sum(calls.values()), "http": http, "seconds": seconds,
+            "estimate": plan.requests, "plan_range": (plan.lo, plan.hi)}
 
 
 def _cosmos(heights: int) -> dict[str, Any]:
@@ -137,6 +147,9 @@ def _cosmos(heights: int) -> dict[str, Any]:
              "distribution_account": dist, "start_block": 1, "token": "akt"}]}}})
     with JsonRpcServer(node, keep_log=False) as server, tempfile.TemporaryDirectory() as tmp:
         os.environ["BENCH_COSMOS"] = server.url
+        (plan,) = doctor(config, "akash")
+        server.calls.clear()
+        server.http_requests = 0
         t = time.perf_counter()
         index_network(config, "akash", Lake(tmp))
         seconds = time.perf_counter() - t
@@ -145,7 +158,7 @@ def _cosmos(heights: int) -> dict[str, Any]:
     pages = calls.get("tx_search", 0) + calls.get("block_search", 0)
     return {"heights": heights, "active": len(active), "calls": calls,
             "requests": sum(calls.values()), "search_pages": pages, "http": http,
-            "seconds": seconds}
+            "seconds": seconds, "estimate": plan.requests}
 
 
 def run(scale: float) -> str:
@@ -170,6 +183,11 @@ def run(scale: float) -> str:
         f"| CometBFT, {cos['heights']:,} heights, {cos['active']:,} active, tx_index on | "
         f"{cos['requests']:,} ({cos['search_pages']} search pages) | <= 3 per active height "
         f"+ pages ({per_height:.2f} per height) | {'yes' if per_height <= 3 else 'NO'} |",
+        *[f"| depinrev doctor's estimate, {name} | {r['estimate']:,} | within 25% of the "
+          f"run's {r['requests']:,} ({(r['estimate'] - r['requests']) / r['requests']:+.1%}) | "
+          f"{'yes' if abs(r['estimate'] - r['requests']) <= 0.25 * r['requests'] else 'NO'} |"
+          for name, r in [("Solana 2025Q1, 1 month after", short),
+                          ("Solana 2025Q1, 11 months after", long), ("CometBFT", cos)]],
         "",
         f"Requests by method: Solana (1 month) {short['calls']}; CometBFT {cos['calls']}.",
         "",
