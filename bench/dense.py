@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devnet import api as devnet_api
 from devnet.abi import calldata, load_artifact
 from devnet.api import (
     anvil_args,
@@ -36,6 +37,7 @@ DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil's first dev acc
 TOKEN_A = "0x5fbdb2315678afecb367f032d93f642f64180aa3"  # CREATE at nonce 0 (bench/dense.yaml)
 RECIPIENTS = 1_000
 VERSION = 1  # bump when the chain built here changes
+RESTORE_TIMEOUT = 600.0
 BLOCK_SECONDS = 12
 
 
@@ -60,13 +62,20 @@ def dense_up(
     data_dir: Path, port: int, *, blocks: int = 3_000, per_block: int = 80, other_blocks: int = 600
 ) -> DenseChain:
     """Start the dense chain on 127.0.0.1:`port`, restored from the cache or built (and cached)."""
+    data_dir = data_dir.resolve()  # anvil runs in it: a relative state path would miss
     data_dir.mkdir(parents=True, exist_ok=True)
     key = _key(blocks, per_block, other_blocks)
     state = data_dir / f"dense-{key}.json"
     meta = data_dir / f"dense-{key}.meta.json"
     url = f"http://127.0.0.1:{port}"
     if state.exists() and meta.exists():
-        pid, _ = start_anvil("dense-devnet", port, CHAIN_ID, data_dir, state)
+        # anvil reads the whole dump (~0.9 GB of JSON at the bench's shape) before it answers:
+        # a minute or more on a loaded machine, past start_anvil's usual wait.
+        saved, devnet_api.START_TIMEOUT = devnet_api.START_TIMEOUT, RESTORE_TIMEOUT
+        try:
+            pid, _ = start_anvil("dense-devnet", port, CHAIN_ID, data_dir, state)
+        finally:
+            devnet_api.START_TIMEOUT = saved
         m = json.loads(meta.read_text())
         with Rpc(url) as rpc:
             head = int(rpc.call("eth_blockNumber"), 16)
