@@ -1,11 +1,10 @@
 """Bulk decoding of eth_getLogs responses into typed Arrow tables.
 
 No Python object is built per log on the hot path: a compact response body is turned into
-newline-delimited JSON and parsed by polars' reader (Rust; about twice as fast as Arrow's C++
-JSON reader on a dense chunk); hex fields are parsed by polars; ABI words are decoded with
-numpy over whole columns. uint256 values land exactly in decimal128(38,0) when they fit, and
-always as a decimal string; a value that does not fit is NULL in the decimal column and exact
-in the string column, never truncated or rounded.
+newline-delimited JSON and parsed by Arrow's C++ JSON reader; hex fields are parsed by
+polars; ABI words are decoded with numpy over whole columns. uint256 values land exactly in
+decimal128(38,0) when they fit, and always as a decimal string; a value that does not fit is
+NULL in the decimal column and exact in the string column, never truncated or rounded.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from chains.transport import BadResponse
 from depinrev.catalogue import dataset_of
@@ -40,13 +40,6 @@ RAW_LOG_SCHEMA = pa.schema(
     ]
 )
 
-# The same fields as polars reads them from NDJSON.
-RAW_LOG_POLARS = pl.Schema(
-    {f.name: pl.List(pl.String) if f.name == "topics" else pl.Boolean if f.name == "removed"
-     else pl.String for f in RAW_LOG_SCHEMA}
-)
-_TEXT_FIELDS = [f.name for f in RAW_LOG_SCHEMA if f.type == pa.string()]
-
 # 10**38 as two big-endian uint64 halves: the bound of decimal128(38, 0).
 _D38 = 10**38
 _D38_HI = np.uint64(_D38 >> 64)
@@ -66,8 +59,8 @@ class ReorgDuringRun(RuntimeError):
 _WS = b" \t\r\n"
 
 
-def parse_logs_body(body: bytes, request_id: int | None = None) -> pl.DataFrame:
-    """Parse an eth_getLogs response body into a raw log frame (hex strings as sent).
+def parse_logs_body(body: bytes, request_id: int | None = None) -> pa.Table:
+    """Parse an eth_getLogs response body into a raw log table (hex strings as sent).
 
     The body must be one complete JSON-RPC answer: the envelope outside the result array is
     parsed (with the array emptied) and must hold exactly jsonrpc "2.0", the request's id (when
@@ -76,7 +69,7 @@ def parse_logs_body(body: bytes, request_id: int | None = None) -> pl.DataFrame:
     an HTML page, or another request's answer is a DecodeError (a BadResponse: retried).
 
     Compact bodies (the usual case) take the fast path: the array is rewritten as NDJSON and
-    read by polars' reader, with no Python object per log. Any other valid JSON (spaces,
+    read by Arrow's C++ reader, with no Python object per log. Any other valid JSON (spaces,
     newlines, another key order, nested values) is parsed with orjson: slower, same result.
     """
     key = body.find(b'"result"')
@@ -100,7 +93,7 @@ def parse_logs_body(body: bytes, request_id: int | None = None) -> pl.DataFrame:
     if n_objects == 0:
         if body[start + 1 : end].strip(_WS):
             raise DecodeError(f"eth_getLogs result is not a list of objects: {body[:200]!r}")
-        return pl.DataFrame(schema=RAW_LOG_POLARS)
+        return RAW_LOG_SCHEMA.empty_table()
     first = body.find(b"{", start, end)
     last = body.rfind(b"}", start, end)
     # Compact: no whitespace at the array's edges and no newline inside (objects separated
@@ -109,31 +102,17 @@ def parse_logs_body(body: bytes, request_id: int | None = None) -> pl.DataFrame:
     if not compact:
         return _parse_logs_slow(body, request_id)
     ndjson = body[first : last + 1].replace(b"},{", b"}\n{")
+    opts = pj.ParseOptions(explicit_schema=RAW_LOG_SCHEMA, unexpected_field_behavior="ignore")
     try:
-        table = pl.read_ndjson(io.BytesIO(ndjson), schema=RAW_LOG_POLARS)
-    except pl.exceptions.PolarsError:
+        table = pj.read_json(
+            io.BytesIO(ndjson), parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 22)
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
         return _parse_logs_slow(body, request_id)
-    if table.height != n_objects or not _all_json_strings(table):
-        # objects nested inside a log (never in a spec log), a garbled array, or a field of
-        # the wrong JSON type: parse exactly (and refuse what is not a spec log)
+    if table.num_rows != n_objects:
+        # objects nested inside a log (never in a spec log) or a garbled array: parse exactly
         return _parse_logs_slow(body, request_id)
     return table
-
-
-def _all_json_strings(table: pl.DataFrame) -> bool:
-    """Whether every text field polars read was a JSON string of the spec's "0x..." form.
-
-    polars renders a number, a boolean or an object given for a string field as its text (5,
-    true, {"a": 1}), where Arrow's reader refused it. None of those renderings starts with
-    "0x", and every field of a spec log (address, topics, data, hashes, quantities) does, so
-    this keeps the fast path exactly as strict: anything else goes to the exact path, which
-    refuses a value of the wrong type."""
-    checks = [pl.col(c).str.starts_with("0x").fill_null(True).all() for c in _TEXT_FIELDS]
-    checks.append(
-        pl.col("topics").list.eval(pl.element().str.starts_with("0x").fill_null(True))
-        .list.all().fill_null(True).all()
-    )
-    return all(table.select(checks).row(0))
 
 
 def _loads(body: bytes) -> object:
@@ -158,7 +137,7 @@ def _check_envelope(doc: dict[str, object], request_id: int | None) -> None:
         raise DecodeError(f"eth_getLogs answer has id {doc.get('id')!r}, asked {request_id}")
 
 
-def _parse_logs_slow(body: bytes, request_id: int | None) -> pl.DataFrame:
+def _parse_logs_slow(body: bytes, request_id: int | None) -> pa.Table:
     doc = _loads(body)
     if not isinstance(doc, dict) or "result" not in doc:
         raise DecodeError(f"eth_getLogs response has no result: {str(doc)[:200]}")
@@ -167,9 +146,7 @@ def _parse_logs_slow(body: bytes, request_id: int | None) -> pl.DataFrame:
     if not isinstance(logs, list) or not all(isinstance(lg, dict) for lg in logs):
         raise DecodeError(f"eth_getLogs result is not a list of objects: {str(logs)[:200]}")
     try:
-        frame = pl.from_arrow(logs_from_dicts(logs))
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+        return logs_from_dicts(logs)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
         raise DecodeError(f"eth_getLogs result holds a log of the wrong shape: {exc}") from None
 
@@ -180,9 +157,9 @@ def logs_from_dicts(logs: list[dict[str, object]]) -> pa.Table:
     return pa.table(cols, schema=RAW_LOG_SCHEMA)
 
 
-def normalize(raw: pl.DataFrame | pa.Table) -> pl.DataFrame:
+def normalize(raw: pa.Table) -> pl.DataFrame:
     """Hex numbers to integers, topics to columns, addresses to lowercase."""
-    df = raw if isinstance(raw, pl.DataFrame) else pl.from_arrow(raw)
+    df = pl.from_arrow(raw)
     assert isinstance(df, pl.DataFrame)
 
     def hexint(col: str, dtype: pl.DataType) -> pl.Expr:

@@ -97,8 +97,8 @@ class LogFetcher:
                 self.span = min(self.max_span, self.span * 2)
                 self._ok = 0
 
-    def fetch(self, flt: dict[str, Any], start: int, end: int) -> list[pl.DataFrame]:
-        out: list[pl.DataFrame] = []
+    def fetch(self, flt: dict[str, Any], start: int, end: int) -> list[pa.Table]:
+        out: list[pa.Table] = []
         refused: dict[int, int] = {}
         pending = [(start, end)]
         while pending:
@@ -140,14 +140,15 @@ class LogFetcher:
 
 def checked_logs(
     body: bytes, request_id: int, flt: dict[str, Any], start: int, end: int
-) -> pl.DataFrame:
-    """An eth_getLogs body as a raw log frame, proved to answer this request: a complete
+) -> pa.Table:
+    """An eth_getLogs body as a raw log table, proved to answer this request: a complete
     envelope with the request's id, and every log inside [start, end], from one of the
     filter's addresses, with the filter's topics. Anything else is a BadResponse (retried)."""
     table = parse_logs_body(body, request_id)
-    if table.height == 0:
+    if table.num_rows == 0:
         return table
-    df = table
+    df = pl.from_arrow(table.select(["address", "topics", "blockNumber"]))
+    assert isinstance(df, pl.DataFrame)
     numbers = df["blockNumber"].str.strip_prefix("0x").str.to_integer(base=16, strict=False)
     if numbers.null_count() or numbers.min() < start or numbers.max() > end:  # type: ignore[operator]
         raise BadResponse(
@@ -226,10 +227,10 @@ class ChunkJob:
 
 def index_chunk(job: ChunkJob, fetcher: LogFetcher, stats: DecodeStats) -> ChunkOutput:
     """Fetch and decode one chunk (the driver writes it); the caller retries ReorgDuringRun."""
-    raw: list[pl.DataFrame] = []
+    raw: list[pa.Table] = []
     for flt in job.filters:
         raw.extend(fetcher.fetch(flt, job.start, job.end))
-    logs = normalize(pl.concat(raw) if raw else parse_logs_body(b'{"result":[]}'))
+    logs = normalize(pa.concat_tables(raw)) if raw else normalize(parse_logs_body(b'{"result":[]}'))
     del raw  # the raw strings are copied into `logs`: free them before decoding
     # A transfer from 0x0 to 0x0 matches both the mint and the burn filter.
     logs = logs.unique(subset=["block_number", "log_index"], keep="first", maintain_order=True)

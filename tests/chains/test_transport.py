@@ -112,7 +112,7 @@ def _client(url: str, retries: int = 3) -> JsonRpcClient:
 # --- eth_getLogs bodies --------------------------------------------------------------------
 def test_a_cut_logs_body_is_never_the_logs_before_the_cut():
     body = _body(LOGS)
-    assert parse_logs_body(body, 1).height == 3
+    assert parse_logs_body(body, 1).num_rows == 3
     for cut in range(1, len(body)):
         with pytest.raises(DecodeError):
             parse_logs_body(body[:cut], 1)
@@ -149,7 +149,7 @@ def test_an_answer_with_another_id_or_without_jsonrpc_is_refused():
 
 def test_logs_outside_the_requested_range_or_filter_are_refused():
     flt = {"address": [ADDR], "topics": [TOPIC]}
-    assert checked_logs(_body(LOGS), 1, flt, 16, 18).height == 3
+    assert checked_logs(_body(LOGS), 1, flt, 16, 18).num_rows == 3
     with pytest.raises(BadResponse, match="blocks 16-17 answered logs of blocks 16-18"):
         checked_logs(_body(LOGS), 1, flt, 16, 17)
     with pytest.raises(BadResponse, match="address"):

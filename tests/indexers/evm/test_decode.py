@@ -75,6 +75,6 @@ def test_compact_and_pretty_bodies_parse_the_same():
 
 
 def test_empty_result_and_missing_result():
-    assert parse_logs_body(b'{"jsonrpc":"2.0","id":1,"result":[]}').height == 0
+    assert parse_logs_body(b'{"jsonrpc":"2.0","id":1,"result":[]}').num_rows == 0
     with pytest.raises(DecodeError, match="no result"):
         parse_logs_body(b'{"jsonrpc":"2.0","id":1}')
