@@ -306,8 +306,12 @@ def main() -> None:
         args.data_dir = CACHE / "devnet"
 
     from depinrev.config import load_config
+    from devnet import api as devnet_api
     from devnet import devnet_down, devnet_up
 
+    # A restored bench chain answers only once anvil has read its dump (1.9 GB of JSON for
+    # ethereum-devnet): over a minute on a loaded machine, past start_anvil's usual 30 s wait.
+    devnet_api.START_TIMEOUT = max(devnet_api.START_TIMEOUT, 600.0)
     os.environ.update({k: f"http://127.0.0.1:{p}" for k, p in PORTS.items()})
     os.environ.setdefault("DO_NOT_TRACK", "1")
     cryo_py = ensure_cryo() if "b" in only else None
