@@ -334,6 +334,7 @@ def main() -> None:
                 CACHE / "dense", PORTS["DEPINREV_RPC_DENSE_DEVNET"], blocks=args.dense_blocks,
                 per_block=args.dense_per_block, other_blocks=args.dense_other,
             )
+            NODE_PIDS.append(dense.pid)  # its CPU counts with the nodes' in every measurement
             say(f"dense chain ready ({dense.source}, {dense.head} blocks) in "
                 f"{time.perf_counter() - t0:.1f}s")
         results = _bench(args, only, load_config(CONFIG), state, cryo_py, dense)
