@@ -33,9 +33,10 @@ def main() -> None:
             "contract": job["contracts"],
             "event_signature": job["signature"],
             "output_dir": str(d),
-            "chunk_size": spec["chunk_size"],
             "verbose": False,
         }
+        if spec.get("chunk_size"):  # else cryo's own default, as a user would call it
+            kwargs["chunk_size"] = spec["chunk_size"]
         if not spec.get("decode", True):
             kwargs.pop("event_signature")
             kwargs["topic0"] = [job["topic0"]]

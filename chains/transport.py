@@ -31,14 +31,21 @@ import os
 import random
 import re
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
+
+if "httpx" not in sys.modules:
+    # httpx's package imports its command-line client (`httpx._main`: click, rich, pygments,
+    # ~0.4 s) whenever those are installed; no process of ours runs it. A None entry makes that
+    # import fail, and httpx then defines a stub `main` in its place (httpx/__init__.py).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+import httpx
 
 from depinrev.config import ConfigError
 

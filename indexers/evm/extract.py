@@ -232,8 +232,12 @@ def index_chunk(job: ChunkJob, fetcher: LogFetcher, stats: DecodeStats) -> Chunk
         raw.extend(fetcher.fetch(flt, job.start, job.end))
     logs = normalize(pa.concat_tables(raw)) if raw else normalize(parse_logs_body(b'{"result":[]}'))
     del raw  # the raw strings are copied into `logs`: free them before decoding
-    # A transfer from 0x0 to 0x0 matches both the mint and the burn filter.
-    logs = logs.unique(subset=["block_number", "log_index"], keep="first", maintain_order=True)
+    # A transfer from 0x0 to 0x0 matches both the mint and the burn filter. The frame is
+    # copied without the twins only when there are any: the copy of a dense chunk's logs is
+    # a sizeable part of the indexer's peak memory (docs/benchmarks.md).
+    key = pl.struct("block_number", "log_index")
+    if logs.select(key.is_duplicated().any()).item():
+        logs = logs.unique(subset=["block_number", "log_index"], keep="first", maintain_order=True)
     wanted = sorted({job.start, job.end, *logs["block_number"].unique().to_list()})
     headers = fetch_headers(fetcher.client, wanted).sort("block_number")
     tables = decode_logs(
