@@ -107,6 +107,8 @@ def _labels(row: LedgerRow) -> dict[str, int]:
         return {"fees": a, "holders_revenue": a} if 233 <= row.spec_version <= 400 else {}
     if row.event == "stake_fee":
         return {"fees": a, "supply_side_revenue": a}
+    if row.event == "unstake_fee":
+        return {}  # in the subnet's alpha: no TAO label
     if row.event == "key_swap_cost":
         return {"fees": a, "holders_revenue": a}
     raise AssertionError(row.event)
@@ -140,16 +142,20 @@ def test_quarterly_table_equals_the_generators_totals(world: World):
     got = {(r[0], r[1], r[2]): tuple(int(x) for x in r[3:]) for r in rows}
     assert got == _expected(world.chain.ledger)
     # by hand for 2025Q2 (blocks 118-299): fees 1,000,001 + 42 at spec 256 (holders), then at
-    # spec 393 the stake fee 5,035,477, fees 260,000 + 400,000 + 410,000 + 500,000 + 77,777
-    # (supply side), the burns 2,000,000,000 + 2,000,000,001 and the lock 100 TAO (holders):
-    # 11 events
-    supply = 5_035_477 + 260_000 + 400_000 + 410_000 + 500_000 + 77_777
+    # spec 393 the stake fee 5,035,477, fees 260,000 + 400,000 + 410,000 + 270,000 + 500,000 +
+    # 77,777 (supply side), the burns 2,000,000,000 + 2,000,000,001 and the lock 100 TAO
+    # (holders): 12 events; the unstake's fee of 2,000,003 alpha is in no TAO total
+    supply = 5_035_477 + 260_000 + 400_000 + 410_000 + 270_000 + 500_000 + 77_777
     holders = 1_000_001 + 42 + 2_000_000_000 + 2_000_000_001 + 100 * 10**9
     assert got[("bittensor", "2025Q2", "tao")] == (
-        supply + holders, supply, 0, holders, holders, 11)
+        supply + holders, supply, 0, holders, holders, 12)
     symbols = _query(world.db, "select distinct token_symbol from "
                                "marts.fct_network_revenue_quarterly")
     assert symbols == [("TAO",)]
+    # the unstake fee is in the warehouse with its unit (netuid 3's alpha), in no TAO total
+    unstakes = _query(world.db, """select block_number, token, netuid, amount_raw
+        from staging.stg_lake__tao_events where event = 'unstake_fee'""")
+    assert [(b, t, n, int(a)) for b, t, n, a in unstakes] == [(220, "alpha", 3, 2_000_003)]
 
 
 def test_audit_passes_with_the_registration_counter(world: World):

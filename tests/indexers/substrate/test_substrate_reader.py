@@ -59,7 +59,7 @@ def _lake_rows(lake: Path) -> list[tuple]:
     rows = read_dataset(Lake(lake), "tao_events", "bittensor").to_pylist()
     return sorted(
         (r["block_number"], r["log_index"], r["transaction_index"], r["event"], r["amount_str"],
-         r["tip_str"], r["netuid"], r["transaction_hash"], r["spec_version"])
+         r["tip_str"], r["netuid"], r["transaction_hash"], r["spec_version"], r["token"])
         for r in rows
     )
 
@@ -71,15 +71,19 @@ def test_lake_equals_the_generators_ledger(node, tmp_path: Path):
 
     want = sorted(
         (r.block, r.event_index, r.extrinsic_index, r.event, str(r.amount),
-         None if r.tip is None else str(r.tip), r.netuid, r.transaction_hash, r.spec_version)
+         None if r.tip is None else str(r.tip), r.netuid, r.transaction_hash, r.spec_version,
+         r.token)
         for r in chain.ledger
     )
     assert _lake_rows(tmp_path / "lake") == want
-    # the schedule's own figures, by hand: 15 fees, one per extrinsic (the failed one too), three
+    # the schedule's own figures, by hand: 16 fees, one per extrinsic (the failed one too), three
     # registration burns, one subnet lock, one stake fee (the spec-256 stake has none), one
-    # hotkey swap cost
+    # unstake fee in netuid 3's alpha, one hotkey swap cost
     kinds = [w[3] for w in want]
-    assert kinds.count("transaction_fee") == 15
+    assert kinds.count("transaction_fee") == 16
+    assert [(w[0], w[4], w[6], w[9]) for w in want if w[3] == "unstake_fee"] == [
+        (220, "2000003", 3, "alpha")]
+    assert {w[9] for w in want if w[3] != "unstake_fee"} == {"tao"}
     assert kinds.count("registration_burn") == 3
     assert kinds.count("network_lock") == kinds.count("stake_fee") == 1
     assert [w[4] for w in want if w[3] == "key_swap_cost"] == [str(10**9)]
