@@ -157,6 +157,7 @@ class SubstrateSession(SessionOnChain):
 
     def finish(self, report: ChainReport) -> None:
         report.logs = self.stats.events
+        report.identity = self.client.identity
         report.rpc = {**self.client.rpc.stats, "metadata_fetches": self.client.metadata_fetches}
         if self.stats.spec_versions:
             log.info("%s/%s: spec versions read: %s", self.network, self.chain_name,

@@ -14,7 +14,10 @@ holders_revenue; stake fees: supply_side_revenue), all shares 1: no rounding.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +159,24 @@ def test_quarterly_table_equals_the_generators_totals(world: World):
     unstakes = _query(world.db, """select block_number, token, netuid, amount_raw
         from staging.stg_lake__tao_events where event = 'unstake_fee'""")
     assert [(b, t, n, int(a)) for b, t, n, a in unstakes] == [(220, "alpha", 3, 2_000_003)]
+
+
+def test_depinrev_report_gives_the_bittensor_quarter_in_tao(world: World):
+    """`depinrev report` on the warehouse: 2025Q2 in TAO (9 decimals), by hand from the
+    figures of the test above: fees 104,007,953,298 rao, supply side 6,953,254, holders
+    104,001,000,044; audited, 12 events."""
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "depinrev"), "report", "--network", "bittensor",
+         "--quarter", "2025Q2", "--format", "json", "--db", str(world.db)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (row,) = json.loads(proc.stdout)
+    assert (row["network"], row["quarter"], row["token"], row["fees"],
+            row["supply_side_revenue"], row["holders_revenue"], row["audit_status"],
+            str(row["event_count"])) == (
+        "bittensor", "2025Q2", "tao", "104.007953298", "0.006953254", "104.001000044", "pass",
+        "12")
 
 
 def test_audit_passes_with_the_registration_counter(world: World):

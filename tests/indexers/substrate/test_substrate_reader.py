@@ -7,6 +7,10 @@ fees, a subnet registration and a failed extrinsic; the lake must equal the gene
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,8 +135,34 @@ def test_another_chain_is_refused_by_its_genesis_hash(node, tmp_path: Path):
     path.write_text(path.read_text().replace(GENESIS, "0x" + "ab" * 32))
     assert GENESIS not in path.read_text()
     config = load_config(path)
-    with pytest.raises(ChainMismatch, match="genesis hash"):
+    with pytest.raises(ChainMismatch) as err:
         index_network(config, "bittensor", tmp_path / "lake")
+    # both hashes named: the node's and the configured one
+    assert re.search(rf"serves the chain with genesis hash {GENESIS}, but the configuration "
+                     rf"says 0x(ab){{32}}; refusing to index", str(err.value)), str(err.value)
+    assert not (tmp_path / "lake").exists() or not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_depinrev_index_bittensor_records_an_unconfirmed_genesis_hash_as_confirmed(
+    node, tmp_path: Path
+):
+    """`depinrev index --network bittensor` against a node whose genesis is the configured
+    one, marked unconfirmed: the run indexes and its record says the hash was confirmed."""
+    path = write_config(tmp_path / "n.yaml", MAINNET, ENV, tmp_path / "cache")
+    path.write_text(path.read_text().replace("genesis_hash_unconfirmed: false",
+                                             "genesis_hash_unconfirmed: true"))
+    assert load_config(path).chains["bittensor"].genesis_hash_unconfirmed is True
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "depinrev"), "index", "--network", "bittensor",
+         "--to-block", str(CHUNK - 1), "--config", str(path), "--lake", str(tmp_path / "lake")],
+        env={**os.environ, "COLUMNS": "300"}, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = " ".join(proc.stdout.split())
+    assert (f"chains.bittensor: genesis hash {GENESIS} (marked unconfirmed in the "
+            "configuration) confirmed by http://127.0.0.1:") in out, out
+    cp = Lake(tmp_path / "lake").load_checkpoint("bittensor", 900002)
+    assert [(c.start, c.end) for c in cp.chunks] == [(1, CHUNK - 1)]
 
 
 def test_chain_clock_gives_block_times_from_the_aura_slot(node, tmp_path: Path):
