@@ -336,7 +336,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=3, help="days indexed from the replay node")
     ap.add_argument("--year-days", type=int, default=365, help="days of the year-sized lake")
-    ap.add_argument("--no-build", action="store_true", help="index only (parts 1)")
+    ap.add_argument("--no-build", action="store_true", help="index only (part 1)")
+    ap.add_argument("--work", type=Path, default=CACHE / "run",
+                    help="working folder (emptied first): lakes, warehouse, config")
     args = ap.parse_args()
     if args.days < 1:
         raise SystemExit("--days: at least 1 (the year is made from the first indexed day)")
@@ -348,7 +350,7 @@ def main() -> None:
     node = ctx.Process(target=_serve, args=(head, q, stop), daemon=True)
     node.start()
     url = q.get(timeout=600)
-    root = CACHE / "run"
+    root = args.work
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     try:
