@@ -326,10 +326,11 @@ def measure_build(cfg: Path, lake: Path, db: Path, fresh: bool, name: str) -> di
     out = proc.stdout.decode()
     res = [ln for ln in out.splitlines() if ln.startswith("BENCH-RESULT ")]
     rss = [int(ln.split()[1]) for ln in out.splitlines() if ln.startswith("BENCH-RSS ")]
+    cpu = [float(ln.split()[1]) for ln in out.splitlines() if ln.startswith("BENCH-CPU ")]
     if proc.returncode != 0 or not res:
         raise SystemExit(f"{name} failed ({proc.returncode}); see {CACHE / f'log-{name}.txt'}")
     result = json.loads(res[-1].removeprefix("BENCH-RESULT "))
-    return {**result, "wall": wall, "rss": rss[-1] if rss else 0}
+    return {**result, "wall": wall, "rss": rss[-1] if rss else 0, "cpu": cpu[-1] if cpu else 0.0}
 
 
 def main() -> None:
@@ -382,7 +383,7 @@ def main() -> None:
         b1 = measure_build(cfg, root / "year", db, True, "tao-year-build")
         m = wy["rows"] / 1e6
         print(f"build from scratch: {b1['seconds']:.0f} s ({b1['seconds'] / m:.1f} s per "
-              f"million rows), peak RSS {mib(b1['rss'])}, ok={b1['ok']} "
+              f"million rows), {b1['cpu']:.0f} s CPU, peak RSS {mib(b1['rss'])}, ok={b1['ok']} "
               f"{b1['problems'][:3] if not b1['ok'] else ''}", flush=True)
         lo, hi = day_range(year_days + 1)
         t0 = time.perf_counter()
@@ -390,7 +391,8 @@ def main() -> None:
         print(f"day {year_days + 1} indexed into the year lake in "
               f"{time.perf_counter() - t0:.1f} s", flush=True)
         b2 = measure_build(cfg, root / "year", db, False, "tao-year-incremental")
-        print(f"incremental build, one day added: {b2['seconds']:.0f} s, peak RSS "
+        print(f"incremental build, one day added: {b2['seconds']:.0f} s, {b2['cpu']:.0f} s CPU, "
+              f"peak RSS "
               f"{mib(b2['rss'])}, ok={b2['ok']} {b2['problems'][:3] if not b2['ok'] else ''}",
               flush=True)
     finally:
