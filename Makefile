@@ -49,10 +49,12 @@ bench: bootstrap
 	$(UV) run python bench/run.py
 	$(UV) run python bench/real_networks.py
 
-## bench-tao: a synthetic Finney day (7,200 blocks, ~200k fee rows) indexed from a replay node;
-## cost per million rows and a year's extrapolation (docs/benchmarks.md, "Bittensor")
+## bench-tao: a synthetic Finney year: days indexed from a replay node (throughput, RSS per
+## day), a 365-day lake (~87M rows) in the exact lake schema, the warehouse built on it from
+## scratch and with one day added (docs/benchmarks.md, "Bittensor"); about an hour, so it is
+## not part of `make bench`
 bench-tao: bootstrap
-	$(UV) run python bench/tao.py --days 1
+	$(UV) run python bench/tao.py --days 3
 
 ## contracts: recompile contracts/src/*.sol with solcjs into contracts/build/
 contracts: $(ANVIL)

@@ -27,7 +27,7 @@ import xxhash
 
 from chains.base import BlockHeader, ChainHandle
 from chains.blocktime import BlockClock
-from chains.transport import ChainAccessError, ChainMismatch, JsonRpcClient, RpcError
+from chains.transport import ChainAccessError, ChainMismatch, JsonRpcClient, RpcError, redact
 from depinrev.config import SubstrateChainConfig
 
 log = logging.getLogger(__name__)
@@ -134,13 +134,15 @@ class SubstrateClient:
         metadata_cache: Path | None = None,
     ) -> None:
         self.rpc = JsonRpcClient(url)
-        self.url = url
+        self.url = redact(url)  # as shown in messages: a provider's key stays out of them
         self.slot_seconds = slot_seconds
         self.metadata_cache = metadata_cache
         self._metadata: dict[int, bytes] = {}
         self._metadata_lock = threading.Lock()
         self.metadata_fetches = 0
         self._genesis: str | None = None
+        # what the identity check found (connect): shown in the run's record
+        self.identity: str | None = None
 
     def close(self) -> None:
         self.rpc.close()
@@ -336,10 +338,13 @@ def connect(chain_name: str, chain: SubstrateChainConfig) -> SubstrateClient:
             f"{got}, but the configuration says {chain.genesis_hash}; refusing to index"
         )
     if chain.genesis_hash_unconfirmed:
-        log.warning(
-            "chains.%s: genesis hash %s confirmed by %s; remove genesis_hash_unconfirmed",
-            chain_name, got, client.url,
+        client.identity = (
+            f"chains.{chain_name}: genesis hash {got} (marked unconfirmed in the configuration) "
+            f"confirmed by {client.url}; drop genesis_hash_unconfirmed"
         )
+        log.warning("%s", client.identity)
+    else:
+        client.identity = f"chains.{chain_name}: genesis hash {got} as configured"
     return client
 
 

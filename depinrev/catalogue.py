@@ -205,13 +205,15 @@ CATALOGUE: dict[SourceKind, SourceKindSpec] = {
             SourceKind.subtensor,
             ChainKind.substrate,
             "Bittensor's Subtensor runtime: transaction fees, registration burns, network "
-            "locks, stake swap fees and key swap costs from System.Events (amounts in rao)",
+            "locks, stake and unstake swap fees and key swap costs from System.Events (amounts "
+            "in rao; an unstake fee in the subnet's alpha, token `alpha`)",
             _events(
                 "tao_events",
                 ("transaction_fee", ("amount", "tip")),
                 ("registration_burn", ("amount",)),
                 ("network_lock", ("amount",)),
                 ("stake_fee", ("amount",)),
+                ("unstake_fee", ("amount",)),
                 ("key_swap_cost", ("amount",)),
             ),
             Reconciliation.counter,

@@ -163,6 +163,7 @@ def _index(
         "seconds",
         title=f"indexed into {lake}",
     )
+    notes: list[str] = []
     with Progress("chunks") as progress:
         for name in networks:
             try:
@@ -190,7 +191,11 @@ def _index(
                     str(len(c.reorgs)),
                     f"{c.seconds:.1f}",
                 )
+                if c.identity:
+                    notes.append(c.identity)
     out().print(t)
+    for note in notes:
+        out().print(note)
 
 
 @app.command()

@@ -51,6 +51,7 @@ class ChainReport:
     reorgs: list[ReorgRecord] = field(default_factory=list)
     rpc: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    identity: str | None = None  # the chain identity check's finding, where the kind has one
 
 
 @dataclass

@@ -16,7 +16,9 @@ The revenue events (docs/readers.md, "Bittensor reader"), amounts in rao:
 - `network_lock`: `SubtensorModule.NetworkAdded(netuid, mechanism)`, the lock taken the same way;
 - `stake_fee`: `SubtensorModule.StakeAdded(coldkey, hotkey, tao, alpha, netuid, fee)`, the swap
   fee in TAO (the 6th field exists from spec 257; before it there is no fee and no row);
-  unstake fees (`StakeRemoved`) are in the subnet's alpha and are not TAO: not kept;
+- `unstake_fee`: `SubtensorModule.StakeRemoved(coldkey, hotkey, tao, alpha, netuid, fee)`, the
+  swap fee in the subnet's alpha (an unstake swaps alpha for TAO and the fee is taken from
+  the alpha), so its unit is `ALPHA_UNIT` with the netuid, never TAO; same spec rule;
 - `key_swap_cost`: `HotkeySwapped` / `ColdkeySwapped`, the cost taken like a registration burn.
 
 Branches follow the runtime's specVersion, never dates.
@@ -30,11 +32,16 @@ from typing import Any
 
 import bt_decode
 
+from chains.substrate import compact_encode
+from indexers.substrate.layout import EventsLayout, LayoutError, RecordSpan
+
 # From this spec version a registration's TAO is a Balances.Transfer to the subnet account
 # (NETWORKS.md: Withdraw up to 402, Transfer from 411; versions between follow the earlier).
 TRANSFER_BURNS_FROM_SPEC = 411
-# StakeAdded carries its 6th field, the swap fee, from this spec version.
+# StakeAdded and StakeRemoved carry their 6th field, the swap fee, from this spec version.
 STAKE_FEE_FROM_SPEC = 257
+# The unit of an unstake fee: the alpha of the row's netuid (the lake's token column).
+ALPHA_UNIT = "alpha"
 
 _COST_EVENTS = {
     "NeuronRegistered": "registration_burn",
@@ -42,6 +49,14 @@ _COST_EVENTS = {
     "HotkeySwapped": "key_swap_cost",
     "ColdkeySwapped": "key_swap_cost",
 }
+
+
+# The records `revenue_events` turns into rows, whatever extrinsic they belong to.
+REVENUE_RECORDS = frozenset(
+    [("TransactionPayment", "TransactionFeePaid"), ("SubtensorModule", "StakeAdded"),
+     ("SubtensorModule", "StakeRemoved")]
+    + [("SubtensorModule", name) for name in _COST_EVENTS]
+)
 
 
 class EventShapeError(ValueError):
@@ -66,6 +81,7 @@ class RevenueEvent:
     tip: int | None
     netuid: int | None
     account: str | None  # the payer (hex AccountId32), where the event names one
+    unit: str | None = None  # the amount's unit when it is not the source's token (alpha)
 
 
 class RuntimeDecoder:
@@ -78,6 +94,8 @@ class RuntimeDecoder:
         self.registry = bt_decode.PortableRegistry.from_metadata_v15(md)
         doc = json.loads(md.to_json())
         self.events_type = _events_type_id(doc)
+        self.layout = EventsLayout(doc, self.events_type)
+        self._record_type = f"scale_info::{self.layout.record_type}"
 
     def decode(self, events_scale: bytes) -> list[EventRecord]:
         try:
@@ -88,6 +106,56 @@ class RuntimeDecoder:
                 f"{exc}"
             ) from exc
         return [record_of(i, r) for i, r in enumerate(raw)]
+
+    def revenue_records(self, blocks: list[bytes]) -> list[tuple[int, list[EventRecord]]]:
+        """Of each block's System.Events: the number of records, and decoded (by bt-decode)
+        only those `revenue_events` reads: the revenue events themselves and every record of
+        an extrinsic holding a cost event (its Withdraw or Transfer is the amount).
+
+        The records are located by the runtime's type layout (indexers.substrate.layout), the
+        ones needed are cut out into one shorter `Vec<EventRecord>` a block, and all blocks'
+        are decoded in one bt-decode call (a call costs milliseconds whatever it decodes).
+        `revenue_events` of these records gives what it gives of `decode`'s."""
+        counts: list[int] = []
+        keep: list[list[RecordSpan]] = []
+        subs: list[bytes] = []
+        for raw in blocks:
+            try:
+                spans = self.layout.spans(raw)
+            except LayoutError as exc:
+                raise EventShapeError(
+                    f"System.Events does not fit the metadata of spec {self.spec_version}: {exc}"
+                ) from exc
+            cost = {s.extrinsic_index for s in spans
+                    if s.pallet == "SubtensorModule" and s.name in _COST_EVENTS}
+            wanted = [s for s in spans if (s.pallet, s.name) in REVENUE_RECORDS
+                      or (s.extrinsic_index is not None and s.extrinsic_index in cost)]
+            counts.append(len(spans))
+            keep.append(wanted)
+            subs.append(compact_encode(len(wanted))
+                        + b"".join(raw[s.start : s.end] for s in wanted))
+        try:
+            decoded = bt_decode.decode_list(
+                [f"scale_info::{self.events_type}"] * len(subs), self.registry, subs
+            )
+        except Exception as exc:  # bt-decode raises plain exceptions for bad bytes
+            raise EventShapeError(
+                f"System.Events does not decode with the metadata of spec {self.spec_version}: "
+                f"{exc}"
+            ) from exc
+        out = []
+        for count, wanted, recs in zip(counts, keep, decoded, strict=True):
+            records = [record_of(s.index, r) for s, r in zip(wanted, recs, strict=True)]
+            for s, rec in zip(wanted, records, strict=True):
+                if (rec.pallet, rec.name, rec.extrinsic_index) != (
+                    s.pallet, s.name, s.extrinsic_index
+                ):
+                    raise EventShapeError(
+                        f"event record {s.index}: located as {s.pallet}.{s.name}, decoded as "
+                        f"{rec.pallet}.{rec.name}"
+                    )
+            out.append((count, records))
+        return out
 
 
 def _events_type_id(doc: dict[str, Any]) -> int:
@@ -133,13 +201,19 @@ def revenue_events(records: list[EventRecord], spec_version: int) -> list[Revenu
                 RevenueEvent(r, "transaction_fee", int(f["actual_fee"]), int(f["tip"]), None,
                              account_hex(f["who"]))
             )
-        elif r.pallet == "SubtensorModule" and r.name == "StakeAdded":
+        elif r.pallet == "SubtensorModule" and r.name in ("StakeAdded", "StakeRemoved"):
             if spec_version < STAKE_FEE_FROM_SPEC or len(r.fields) < 6:
                 continue
-            out.append(
-                RevenueEvent(r, "stake_fee", int(r.fields[5]), None, int(r.fields[4]),
-                             account_hex(r.fields[0]))
-            )
+            if r.name == "StakeAdded":
+                out.append(
+                    RevenueEvent(r, "stake_fee", int(r.fields[5]), None, int(r.fields[4]),
+                                 account_hex(r.fields[0]))
+                )
+            else:
+                out.append(
+                    RevenueEvent(r, "unstake_fee", int(r.fields[5]), None, int(r.fields[4]),
+                                 account_hex(r.fields[0]), ALPHA_UNIT)
+                )
         elif r.pallet == "SubtensorModule" and r.name in _COST_EVENTS:
             ext = r.extrinsic_index
             siblings = by_extrinsic.get(ext, []) if ext is not None else []

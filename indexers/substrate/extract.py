@@ -105,15 +105,23 @@ class SubstrateSession(SessionOnChain):
         def read(numbers: list[int]) -> tuple[list[dict[str, Any]], dict[int, Header], int]:
             """A batch of blocks: hashes, events, then the bodies of blocks with revenue."""
             hashes = self.client.block_hashes(numbers)
+            events = self.client.events_many(hashes)
+            # the blocks of each runtime decoded together (one bt-decode call per runtime)
+            by_spec: dict[int, list[int]] = {}
+            for i, n in enumerate(numbers):
+                by_spec.setdefault(_spec_at(specs, n), []).append(i)
             found: dict[int, tuple[str, int, list[RevenueEvent]]] = {}
             count = 0
-            for n, h, raw in zip(numbers, hashes, self.client.events_many(hashes), strict=True):
-                spec = _spec_at(specs, n)
-                records = self._decoder(spec, h).decode(raw)
-                count += len(records)
-                revenue = revenue_events(records, spec)
-                if revenue or n in (start, end):
-                    found[n] = (h, spec, revenue)
+            for spec, idx in by_spec.items():
+                dec = self._decoder(spec, hashes[idx[0]])
+                for i, (n_records, records) in zip(
+                    idx, dec.revenue_records([events[i] for i in idx]), strict=True
+                ):
+                    n = numbers[i]
+                    count += n_records
+                    revenue = revenue_events(records, spec)
+                    if revenue or n in (start, end):
+                        found[n] = (hashes[i], spec, revenue)
             with_body = [n for n, (_, _, r) in found.items()
                          if any(ev.record.extrinsic_index is not None for ev in r)]
             bodies = dict(zip(with_body, self.client.blocks_many([found[n][0] for n in with_body]),
@@ -149,6 +157,7 @@ class SubstrateSession(SessionOnChain):
 
     def finish(self, report: ChainReport) -> None:
         report.logs = self.stats.events
+        report.identity = self.client.identity
         report.rpc = {**self.client.rpc.stats, "metadata_fetches": self.client.metadata_fetches}
         if self.stats.spec_versions:
             log.info("%s/%s: spec versions read: %s", self.network, self.chain_name,
@@ -215,7 +224,7 @@ class SubstrateSession(SessionOnChain):
                     "chain_id": self.chain_id,
                     "network": self.network,
                     "source": src.name,
-                    "token": src.token,
+                    "token": ev.unit or src.token,
                     "address": src.address,
                     "event": ev.kind,
                     "block_number": header.number,

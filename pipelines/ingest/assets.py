@@ -137,6 +137,8 @@ def _index_days(
         context.log.info(f"{where}: no finalized block in the window")
         return
     report = index_chain(config, network, chain_name, lk, from_block=rng[0], to_block=rng[1])
+    if report.identity:
+        context.log.info(f"{where}: {report.identity}")
     context.log.info(
         f"{where}: blocks {rng[0]}-{rng[1]} -> chunks written {report.chunks_indexed}, "
         f"skipped {report.chunks_skipped}, logs {report.logs}"

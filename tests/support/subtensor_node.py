@@ -45,7 +45,8 @@ GENESIS = block_hash(0)
 @dataclass(frozen=True)
 class Extrinsic:
     """One signed extrinsic of the schedule: `kind` is fee, register, failed_register, stake,
-    network or hotkey_swap; amounts in rao."""
+    unstake, network or hotkey_swap; amounts in rao (an unstake's `amount` and `stake_fee` in
+    the subnet's alpha)."""
 
     kind: str
     who: str
@@ -67,6 +68,7 @@ class LedgerRow:
     netuid: int | None
     transaction_hash: str
     spec_version: int
+    token: str = "tao"  # the amount's unit: alpha for an unstake fee
 
 
 @dataclass
@@ -112,10 +114,10 @@ class SubtensorChain:
 
             def add(pallet: str, name: str, fields: Any, ledger: str | None = None,
                     amount: int = 0, tip: int | None = None, netuid: int | None = None,
-                    i: int = i, tx: str = tx) -> None:
+                    i: int = i, tx: str = tx, token: str = "tao") -> None:
                 if ledger is not None:
                     self.ledger.append(LedgerRow(n, len(records), i, ledger, amount, tip,
-                                                 netuid, tx, spec))
+                                                 netuid, tx, spec, token))
                 records.append(_rec(i, pallet, name, fields))
 
             add("Balances", "Withdraw", {"who": who, "amount": ext.fee + FEE_SLACK})
@@ -143,6 +145,13 @@ class SubtensorChain:
                 else:  # the older runtime's StakeAdded has no fee: nothing to count
                     add("SubtensorModule", "StakeAdded",
                         (who, account("hotkey"), ext.amount, alpha, ext.netuid))
+            elif ext.kind == "unstake":  # alpha in, TAO out; the swap fee taken in alpha
+                if spec < 257:
+                    raise ValueError("the generator writes unstakes from spec 257 only")
+                tao = ext.amount // 40
+                add("SubtensorModule", "StakeRemoved",
+                    (who, account("hotkey"), tao, ext.amount, ext.netuid, ext.stake_fee),
+                    "unstake_fee", ext.stake_fee, None, ext.netuid, token="alpha")
             add("Balances", "Deposit", {"who": who, "amount": FEE_SLACK})
             add("TransactionPayment", "TransactionFeePaid",
                 {"who": who, "actual_fee": ext.fee, "tip": ext.tip},
@@ -283,6 +292,8 @@ SCHEDULE: dict[int, list[Extrinsic]] = {
     200: [Extrinsic("register", "frank", 400_000, tip=1_000, netuid=NETUID_B,
                     amount=2_000_000_000),
           Extrinsic("register", "grace", 410_000, netuid=NETUID_B, amount=2_000_000_001)],
+    220: [Extrinsic("unstake", "bob", 270_000, netuid=NETUID_A, amount=4 * 10**11,
+                    stake_fee=2_000_003)],
     250: [Extrinsic("network", "heidi", 500_000, netuid=NETUID_C, amount=100 * 10**9)],
     299: [Extrinsic("fee", "ivan", 77_777)],
     305: [Extrinsic("hotkey_swap", "ivan", 600_000, amount=10**9)],

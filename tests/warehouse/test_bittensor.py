@@ -14,7 +14,10 @@ holders_revenue; stake fees: supply_side_revenue), all shares 1: no rounding.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +110,8 @@ def _labels(row: LedgerRow) -> dict[str, int]:
         return {"fees": a, "holders_revenue": a} if 233 <= row.spec_version <= 400 else {}
     if row.event == "stake_fee":
         return {"fees": a, "supply_side_revenue": a}
+    if row.event == "unstake_fee":
+        return {}  # in the subnet's alpha: no TAO label
     if row.event == "key_swap_cost":
         return {"fees": a, "holders_revenue": a}
     raise AssertionError(row.event)
@@ -140,16 +145,38 @@ def test_quarterly_table_equals_the_generators_totals(world: World):
     got = {(r[0], r[1], r[2]): tuple(int(x) for x in r[3:]) for r in rows}
     assert got == _expected(world.chain.ledger)
     # by hand for 2025Q2 (blocks 118-299): fees 1,000,001 + 42 at spec 256 (holders), then at
-    # spec 393 the stake fee 5,035,477, fees 260,000 + 400,000 + 410,000 + 500,000 + 77,777
-    # (supply side), the burns 2,000,000,000 + 2,000,000,001 and the lock 100 TAO (holders):
-    # 11 events
-    supply = 5_035_477 + 260_000 + 400_000 + 410_000 + 500_000 + 77_777
+    # spec 393 the stake fee 5,035,477, fees 260,000 + 400,000 + 410,000 + 270,000 + 500,000 +
+    # 77,777 (supply side), the burns 2,000,000,000 + 2,000,000,001 and the lock 100 TAO
+    # (holders): 12 events; the unstake's fee of 2,000,003 alpha is in no TAO total
+    supply = 5_035_477 + 260_000 + 400_000 + 410_000 + 270_000 + 500_000 + 77_777
     holders = 1_000_001 + 42 + 2_000_000_000 + 2_000_000_001 + 100 * 10**9
     assert got[("bittensor", "2025Q2", "tao")] == (
-        supply + holders, supply, 0, holders, holders, 11)
+        supply + holders, supply, 0, holders, holders, 12)
     symbols = _query(world.db, "select distinct token_symbol from "
                                "marts.fct_network_revenue_quarterly")
     assert symbols == [("TAO",)]
+    # the unstake fee is in the warehouse with its unit (netuid 3's alpha), in no TAO total
+    unstakes = _query(world.db, """select block_number, token, netuid, amount_raw
+        from staging.stg_lake__tao_events where event = 'unstake_fee'""")
+    assert [(b, t, n, int(a)) for b, t, n, a in unstakes] == [(220, "alpha", 3, 2_000_003)]
+
+
+def test_depinrev_report_gives_the_bittensor_quarter_in_tao(world: World):
+    """`depinrev report` on the warehouse: 2025Q2 in TAO (9 decimals), by hand from the
+    figures of the test above: fees 104,007,953,298 rao, supply side 6,953,254, holders
+    104,001,000,044; audited, 12 events."""
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "depinrev"), "report", "--network", "bittensor",
+         "--quarter", "2025Q2", "--format", "json", "--db", str(world.db)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (row,) = json.loads(proc.stdout)
+    assert (row["network"], row["quarter"], row["token"], row["fees"],
+            row["supply_side_revenue"], row["holders_revenue"], row["audit_status"],
+            str(row["event_count"])) == (
+        "bittensor", "2025Q2", "tao", "104.007953298", "0.006953254", "104.001000044", "pass",
+        "12")
 
 
 def test_audit_passes_with_the_registration_counter(world: World):

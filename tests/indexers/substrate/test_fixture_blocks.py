@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from chains.substrate import aura_slot
-from indexers.substrate.events import RuntimeDecoder, revenue_events
+from indexers.substrate.events import EventShapeError, RuntimeDecoder, revenue_events
 from tests.support.paths import REPO
 
 BLOCK_608 = "0x48795d0cb44df9867fbe9b6a7ea035e3e6406ad9b10b5b49af8b2b2f7efe6927"
@@ -61,6 +61,14 @@ EXPECTED_RECORDS = {BLOCK_608: 166, BLOCK_635: 182}
 EXPECTED_FEE_SUM = {BLOCK_608: 5_351_857, BLOCK_635: 4_425_414}  # rao; tips are all 0
 # The one StakeAdded of each block: (extrinsic, netuid, swap fee in rao).
 EXPECTED_STAKE_FEE = {BLOCK_608: (14, 75, 5_035_477), BLOCK_635: (24, 97, 133_888)}
+# The three StakeRemoved of each block: (extrinsic, netuid, swap fee in the subnet's alpha).
+# Each fee is 0.0504% of the alpha the unstake put in (e.g. 674,378,438 of 1,339,254,272,307),
+# as the stake fee is 0.0504% of the TAO a stake puts in (5,035,477 of 10,000,000,000): the
+# fee is taken from the swap's input, alpha for an unstake (the cyscale test prints both).
+EXPECTED_UNSTAKE_FEES = {
+    BLOCK_608: [(10, 24, 674_378_438), (17, 66, 4_531_929), (25, 97, 5_654_468)],
+    BLOCK_635: [(10, 9, 91_519_580), (12, 97, 604_257), (14, 88, 674_004)],
+}
 EXPECTED_TIME = {BLOCK_608: 148_007_223 * 12, BLOCK_635: 148_007_250 * 12}
 
 
@@ -107,7 +115,25 @@ def test_decoding_a_finney_block_gives_exactly_its_events(finney, block):
     assert [(e.record.extrinsic_index, e.netuid, e.amount) for e in stakes] == [
         EXPECTED_STAKE_FEE[block]
     ]
-    assert {e.kind for e in found} == {"transaction_fee", "stake_fee"}
+    unstakes = [e for e in found if e.kind == "unstake_fee"]
+    assert [(e.record.extrinsic_index, e.netuid, e.amount) for e in unstakes] == (
+        EXPECTED_UNSTAKE_FEES[block])
+    assert {e.unit for e in unstakes} == {"alpha"}
+    assert {e.unit for e in found if e.kind != "unstake_fee"} == {None}  # the source's TAO
+    assert {e.kind for e in found} == {"transaction_fee", "stake_fee", "unstake_fee"}
+
+
+@pytest.mark.parametrize("block", [BLOCK_608, BLOCK_635])
+def test_decoding_only_the_revenue_records_finds_what_the_full_decode_finds(finney, block):
+    """The reader's path (records located by the type layout, only the needed ones decoded)
+    gives the same revenue events as decoding every record, and the same record count."""
+    dec = RuntimeDecoder(393, finney["metadata"])
+    raw = finney["storage"][block]
+    ((count, records),) = dec.revenue_records([raw])
+    assert count == EXPECTED_RECORDS[block]
+    assert revenue_events(records, 393) == revenue_events(dec.decode(raw), 393)
+    with pytest.raises(EventShapeError, match="does not fit the metadata of spec 393"):
+        dec.revenue_records([raw[:-7]])
 
 
 @pytest.mark.parametrize("block", [BLOCK_608, BLOCK_635])
@@ -117,9 +143,11 @@ def test_block_time_is_the_aura_slot_times_twelve_seconds(finney, block):
 
 
 def test_an_older_runtime_without_the_stake_fee_field_keeps_no_stake_fee(finney):
-    """StakeAdded's 6th field (the fee) exists from spec 257: an older spec keeps no row."""
+    """StakeAdded's and StakeRemoved's 6th field (the fee) exists from spec 257: an older spec
+    keeps no row."""
     records = RuntimeDecoder(393, finney["metadata"]).decode(finney["storage"][BLOCK_608])
-    assert not [e for e in revenue_events(records, 256) if e.kind == "stake_fee"]
+    assert not [e for e in revenue_events(records, 256)
+                if e.kind in ("stake_fee", "unstake_fee")]
 
 
 def test_the_independent_decoder_agrees(finney):
@@ -139,3 +167,10 @@ def test_the_independent_decoder_agrees(finney):
         assert Counter((e["module_id"], e["event_id"]) for e in events) == EXPECTED_COUNTS[block]
         fees = [e["attributes"] for e in events if e["event_id"] == "TransactionFeePaid"]
         assert sum(f["actual_fee"] for f in fees) == EXPECTED_FEE_SUM[block]
+        removed = [(e["extrinsic_idx"], e["attributes"][4], e["attributes"][5])
+                   for e in events if e["event_id"] == "StakeRemoved"]
+        assert removed == EXPECTED_UNSTAKE_FEES[block]
+        for e in events:  # the fee is ~0.05% of the swap's input: alpha in for an unstake
+            if e["event_id"] == "StakeRemoved":
+                _, _, tao, alpha, _, fee = e["attributes"]
+                assert 0.0004 < fee / alpha < 0.0006 and not 0.0004 < fee / tao < 0.0006

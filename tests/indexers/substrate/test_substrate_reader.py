@@ -7,6 +7,10 @@ fees, a subnet registration and a failed extrinsic; the lake must equal the gene
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,7 +63,7 @@ def _lake_rows(lake: Path) -> list[tuple]:
     rows = read_dataset(Lake(lake), "tao_events", "bittensor").to_pylist()
     return sorted(
         (r["block_number"], r["log_index"], r["transaction_index"], r["event"], r["amount_str"],
-         r["tip_str"], r["netuid"], r["transaction_hash"], r["spec_version"])
+         r["tip_str"], r["netuid"], r["transaction_hash"], r["spec_version"], r["token"])
         for r in rows
     )
 
@@ -71,15 +75,19 @@ def test_lake_equals_the_generators_ledger(node, tmp_path: Path):
 
     want = sorted(
         (r.block, r.event_index, r.extrinsic_index, r.event, str(r.amount),
-         None if r.tip is None else str(r.tip), r.netuid, r.transaction_hash, r.spec_version)
+         None if r.tip is None else str(r.tip), r.netuid, r.transaction_hash, r.spec_version,
+         r.token)
         for r in chain.ledger
     )
     assert _lake_rows(tmp_path / "lake") == want
-    # the schedule's own figures, by hand: 15 fees, one per extrinsic (the failed one too), three
+    # the schedule's own figures, by hand: 16 fees, one per extrinsic (the failed one too), three
     # registration burns, one subnet lock, one stake fee (the spec-256 stake has none), one
-    # hotkey swap cost
+    # unstake fee in netuid 3's alpha, one hotkey swap cost
     kinds = [w[3] for w in want]
-    assert kinds.count("transaction_fee") == 15
+    assert kinds.count("transaction_fee") == 16
+    assert [(w[0], w[4], w[6], w[9]) for w in want if w[3] == "unstake_fee"] == [
+        (220, "2000003", 3, "alpha")]
+    assert {w[9] for w in want if w[3] != "unstake_fee"} == {"tao"}
     assert kinds.count("registration_burn") == 3
     assert kinds.count("network_lock") == kinds.count("stake_fee") == 1
     assert [w[4] for w in want if w[3] == "key_swap_cost"] == [str(10**9)]
@@ -127,8 +135,34 @@ def test_another_chain_is_refused_by_its_genesis_hash(node, tmp_path: Path):
     path.write_text(path.read_text().replace(GENESIS, "0x" + "ab" * 32))
     assert GENESIS not in path.read_text()
     config = load_config(path)
-    with pytest.raises(ChainMismatch, match="genesis hash"):
+    with pytest.raises(ChainMismatch) as err:
         index_network(config, "bittensor", tmp_path / "lake")
+    # both hashes named: the node's and the configured one
+    assert re.search(rf"serves the chain with genesis hash {GENESIS}, but the configuration "
+                     rf"says 0x(ab){{32}}; refusing to index", str(err.value)), str(err.value)
+    assert not (tmp_path / "lake").exists() or not list((tmp_path / "lake").rglob("*.parquet"))
+
+
+def test_depinrev_index_bittensor_records_an_unconfirmed_genesis_hash_as_confirmed(
+    node, tmp_path: Path
+):
+    """`depinrev index --network bittensor` against a node whose genesis is the configured
+    one, marked unconfirmed: the run indexes and its record says the hash was confirmed."""
+    path = write_config(tmp_path / "n.yaml", MAINNET, ENV, tmp_path / "cache")
+    path.write_text(path.read_text().replace("genesis_hash_unconfirmed: false",
+                                             "genesis_hash_unconfirmed: true"))
+    assert load_config(path).chains["bittensor"].genesis_hash_unconfirmed is True
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "depinrev"), "index", "--network", "bittensor",
+         "--to-block", str(CHUNK - 1), "--config", str(path), "--lake", str(tmp_path / "lake")],
+        env={**os.environ, "COLUMNS": "300"}, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = " ".join(proc.stdout.split())
+    assert (f"chains.bittensor: genesis hash {GENESIS} (marked unconfirmed in the "
+            "configuration) confirmed by http://127.0.0.1:") in out, out
+    cp = Lake(tmp_path / "lake").load_checkpoint("bittensor", 900002)
+    assert [(c.start, c.end) for c in cp.chunks] == [(1, CHUNK - 1)]
 
 
 def test_chain_clock_gives_block_times_from_the_aura_slot(node, tmp_path: Path):
