@@ -1,6 +1,6 @@
 """Issue 3's acceptance criteria on the REAL devnet, indexer and dbt build.
 
-One module-scoped devnet (real anvil chains on the warehouse test ports, default TEST_SCALE)
+The session's devnet (tests/conftest.py `shared_devnet`: real anvil chains, default TEST_SCALE)
 is indexed with `indexers.evm.index_network` for every network and built once with
 `build_warehouse` (audit against the running chains). The expected figures are computed here
 from the simulator's own ground-truth ledger (ledger.jsonl), never from the SQL:
@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -42,8 +41,9 @@ import yaml
 
 from depinrev.config import Config, SourceKind, load_config
 from depinrev.lake import Lake
+from devnet import DevnetState
 from indexers.dispatch import index_network
-from tests.support.devnet import DEVNET_CONFIG, devnet_for_test
+from tests.support.devnet import DEVNET_CONFIG
 from tests.support.lake_edit import rewrite_amount
 from tests.support.revenue_oracle import (
     DEVNET_SHARES,
@@ -84,24 +84,26 @@ class Devnet:
 
 
 @pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+def devnet(shared_devnet: DevnetState, tmp_path_factory: pytest.TempPathFactory) -> Devnet:
+    """The session's devnet (the same chain: DEVNET_CONFIG, seed 7, TEST_SCALE; it is only
+    read here), indexed with small chunks and built."""
+    state = shared_devnet
     root = tmp_path_factory.mktemp("devnet-acceptance")
-    with devnet_for_test("warehouse", root / "devnet") as state:
-        text = DEVNET_CONFIG.read_text()
-        text, n = re.subn(r"chunk_size: \d+", f"chunk_size: {CHUNK_SIZE}", text)
-        assert n == 2
-        config_path = root / "networks.devnet.yaml"
-        config_path.write_text(text)
-        config = load_config(config_path)
-        lake = root / "lake"
-        for name in sorted(config.networks):
-            index_network(config, name, lake)
-        # the simulator's reported figures for its stand-ins (devnet/reported.py)
-        reported = Path(state.data_dir) / "reported_figures.csv"
-        result = build_warehouse(config_path, lake, root / "wh.duckdb", reported_csv=[reported])
-        ledger = [json.loads(line) for line in Path(state.ledger_path).read_text().splitlines()
-                  if line.strip()]
-        yield Devnet(root, config_path, config, lake, root / "wh.duckdb", result, ledger)
+    text = DEVNET_CONFIG.read_text()
+    text, n = re.subn(r"chunk_size: \d+", f"chunk_size: {CHUNK_SIZE}", text)
+    assert n == 2
+    config_path = root / "networks.devnet.yaml"
+    config_path.write_text(text)
+    config = load_config(config_path)
+    lake = root / "lake"
+    for name in sorted(config.networks):
+        index_network(config, name, lake)
+    # the simulator's reported figures for its stand-ins (devnet/reported.py)
+    reported = Path(state.data_dir) / "reported_figures.csv"
+    result = build_warehouse(config_path, lake, root / "wh.duckdb", reported_csv=[reported])
+    ledger = [json.loads(line) for line in Path(state.ledger_path).read_text().splitlines()
+              if line.strip()]
+    return Devnet(root, config_path, config, lake, root / "wh.duckdb", result, ledger)
 
 
 # --- ground truth from the ledger ----------------------------------------------------------------
