@@ -16,7 +16,9 @@ from the simulator's own ground-truth ledger (ledger.jsonl), never from the SQL:
   missing), both sides cut to 12 decimals half-up and the product rounded half-up to 6 decimals.
 
 dbt builds (~13 s each) are kept to three: the honest build, an identical rebuild from a moved
-copy of the lake, and a rebuild after changing a closed quarter's input.
+copy of the lake, and a rebuild after changing a closed quarter's input. This is the suite's one
+close-rebuild-restate flow: it also carries the checks test_build.py made on the same flow over
+the synthetic world (two dbt builds fewer).
 """
 
 from __future__ import annotations
@@ -501,8 +503,9 @@ def test_close_then_changed_input_records_a_restatement(
             "and quarter = '2025Q2' and version = 1 and token = 'rndr-dev'").fetchall())
 
     changed = build_warehouse(devnet.config_path, rebuilt.lake, rebuilt.db)
+    assert not changed.ok  # the chain disagrees with the altered lake
     assert changed.audit is not None
-    assert changed.audit.status("render-devnet", "2025Q2") == "fail"  # the chain disagrees
+    assert changed.audit.status("render-devnet", "2025Q2") == "fail"
     by_metric = {r.metric: r for r in changed.restatements}
     assert {r.quarter for r in changed.restatements} == {"2025Q2"}
     burn = DEVNET_SHARES[("render-devnet", "burn", "amount")]
@@ -511,6 +514,10 @@ def test_close_then_changed_input_records_a_restatement(
         delta = new_amount - split(old, *burn)[label]
         assert by_metric[metric].old_value == frozen[metric]
         assert int(by_metric[metric].new_value) - int(frozen[metric]) == delta
+    # and by hand: 19 more burned is 19 more to holders, 19 / 0.95 = 20 more fees
+    assert int(by_metric["holders_revenue_raw"].new_value) - int(
+        by_metric["holders_revenue_raw"].old_value) == 19
+    assert int(by_metric["fees_raw"].new_value) - int(by_metric["fees_raw"].old_value) == 20
     assert "1 changed" in by_metric["fees_raw"].reason
     assert target.path.name in by_metric["fees_raw"].evidence
 
@@ -527,6 +534,9 @@ def test_close_then_changed_input_records_a_restatement(
     assert rep["closed"] == "v1"
     assert f"fees_raw: {frozen['fees_raw']} -> {by_metric['fees_raw'].new_value}" in (
         rep["restatements"])
+    assert f"fees_raw: {frozen['fees_raw']} -> {int(frozen['fees_raw']) + 20}" in (
+        rep["restatements"])
+    assert rep["audit_status"] == "fail"
 
 
 # --- 5. read-only from elsewhere ------------------------------------------------------------------
