@@ -1,6 +1,6 @@
 """Issue 3's acceptance criteria on the REAL devnet, indexer and dbt build.
 
-The session's devnet (tests/conftest.py `shared_devnet`: real anvil chains, default TEST_SCALE)
+The session's devnet (tests/conftest.py `built_devnet`: real anvil chains, default TEST_SCALE)
 is indexed with `indexers.evm.index_network` for every network and built once with
 `build_warehouse` (audit against the running chains). The expected figures are computed here
 from the simulator's own ground-truth ledger (ledger.jsonl), never from the SQL:
@@ -43,9 +43,7 @@ import yaml
 
 from depinrev.config import Config, SourceKind, load_config
 from depinrev.lake import Lake
-from devnet import DevnetState
-from indexers.dispatch import index_network
-from tests.support.devnet import DEVNET_CONFIG
+from tests.support.devnet import SMALL_CHUNK_SIZE, BuiltDevnet
 from tests.support.lake_edit import rewrite_amount
 from tests.support.revenue_oracle import (
     DEVNET_SHARES,
@@ -69,7 +67,7 @@ MARTS = ("dim_networks", "dim_tokens", "fct_network_revenue_daily",
 LABELS = ("fees", "supply_side_revenue", "protocol_revenue", "holders_revenue")
 # Smaller chunks than the demo config (250) so that a quarter spans several chunk files and a
 # dropped file hits one quarter: the same devnet, indexer and warehouse otherwise.
-CHUNK_SIZE = 200
+CHUNK_SIZE = SMALL_CHUNK_SIZE
 
 Key = tuple[str, str, str]  # network, quarter, token
 
@@ -86,26 +84,16 @@ class Devnet:
 
 
 @pytest.fixture(scope="module")
-def devnet(shared_devnet: DevnetState, tmp_path_factory: pytest.TempPathFactory) -> Devnet:
-    """The session's devnet (the same chain: DEVNET_CONFIG, seed 7, TEST_SCALE; it is only
-    read here), indexed with small chunks and built."""
-    state = shared_devnet
-    root = tmp_path_factory.mktemp("devnet-acceptance")
-    text = DEVNET_CONFIG.read_text()
-    text, n = re.subn(r"chunk_size: \d+", f"chunk_size: {CHUNK_SIZE}", text)
-    assert n == 2
-    config_path = root / "networks.devnet.yaml"
-    config_path.write_text(text)
-    config = load_config(config_path)
-    lake = root / "lake"
-    for name in sorted(config.networks):
-        index_network(config, name, lake)
-    # the simulator's reported figures for its stand-ins (devnet/reported.py)
-    reported = Path(state.data_dir) / "reported_figures.csv"
-    result = build_warehouse(config_path, lake, root / "wh.duckdb", reported_csv=[reported])
-    ledger = [json.loads(line) for line in Path(state.ledger_path).read_text().splitlines()
+def devnet(built_devnet: BuiltDevnet) -> Devnet:
+    """The session's devnet, indexed with small chunks and built (tests/conftest.py
+    `built_devnet`, which the Dagster tests read too); only copies of it are changed here."""
+    b = built_devnet
+    ledger = [json.loads(line) for line in Path(b.state.ledger_path).read_text().splitlines()
               if line.strip()]
-    return Devnet(root, config_path, config, lake, root / "wh.duckdb", result, ledger)
+    assert re.findall(r"chunk_size: (\d+)", b.config_path.read_text()) == [
+        str(CHUNK_SIZE)] * 2
+    return Devnet(b.lake.parent, b.config_path, load_config(b.config_path), b.lake, b.db,
+                  b.result, ledger)
 
 
 # --- ground truth from the ledger ----------------------------------------------------------------
