@@ -17,11 +17,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import yaml
 
 from depinrev.config import load_config
 from depinrev.lake import Lake
-from indexers.dispatch import index_network
 from pipelines.ingest.assets import COVERAGE_CHECK, PARTITION_CHECK, index_lake
 from pipelines.resources import LakeResource, NetworkConfigResource, WarehouseResource
 from pipelines.warehouse.assets import (
@@ -32,23 +30,12 @@ from pipelines.warehouse.assets import (
     warehouse_dbt,
 )
 from pipelines.warehouse.dbt_project import dbt_resource
-from tests.support.devnet import DEVNET_CONFIG
-from warehouse.build import build_warehouse
+from tests.support.devnet import SMALL_CHUNK_SIZE, BuiltDevnet
 
 pytestmark = pytest.mark.integration
 
 ALL_ASSETS = [index_lake, chain_audit, warehouse_dbt, quarter_audit, quarterly_revenue]
 Q1 = ("2025-01-01", "2025-03-31")
-
-
-def _small_chunk_config(tmp: Path) -> Path:
-    """The devnet config with small chunks, so days map to different files."""
-    doc = yaml.safe_load(DEVNET_CONFIG.read_text())
-    for chain in doc["chains"].values():
-        chain["chunk_size"] = 64
-    path = tmp / "networks.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
 
 
 def _resources(config: Path, lake: Path, db: Path) -> dict[str, object]:
@@ -96,17 +83,18 @@ def _quarter_rows(db: Path, quarter: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def built(shared_devnet, tmp_path_factory):
-    """Q1 through Dagster partitions, and everything through the foundation path."""
+def built(built_devnet: BuiltDevnet, tmp_path_factory):
+    """Q1 through Dagster partitions, and everything through the foundation path: the
+    session's devnet indexed with small chunks (days map to different files) and built,
+    which the warehouse acceptance tests read too (tests/conftest.py)."""
     tmp = tmp_path_factory.mktemp("pipelines")
-    config_path = _small_chunk_config(tmp)
+    config_path = built_devnet.config_path
     config = load_config(config_path)
     names = sorted(config.networks)
+    assert {c.chunk_size for c in config.chains.values()} == {SMALL_CHUNK_SIZE}
 
-    foundation_lake, foundation_db = tmp / "foundation" / "lake", tmp / "foundation" / "wh.duckdb"
-    for n in names:
-        index_network(config, n, foundation_lake)
-    foundation = build_warehouse(config_path, foundation_lake, foundation_db)
+    foundation_lake, foundation_db = built_devnet.lake, built_devnet.db
+    foundation = built_devnet.result
 
     lake, db = tmp / "dagster" / "lake", tmp / "dagster" / "wh.duckdb"
     res = _resources(config_path, lake, db)

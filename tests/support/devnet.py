@@ -6,10 +6,12 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.support.paths import REPO
 
@@ -50,3 +52,45 @@ def devnet_for_test(name: str, data_dir: Path, *, scale: float = TEST_SCALE) -> 
             DEVNET_CONFIG, data_dir, seed=7, scale=scale, rpc_env=env, use_cache=False
         ) as state:
             yield state
+
+
+# Smaller chunks than the demo config (250): a quarter spans several chunk files (a dropped
+# file hits one quarter) and Dagster's days map to different files.
+SMALL_CHUNK_SIZE = 64
+
+
+def small_chunk_config(path: Path) -> Path:
+    """The devnet configuration with SMALL_CHUNK_SIZE on every chain, written to `path`."""
+    doc = yaml.safe_load(DEVNET_CONFIG.read_text())
+    for chain in doc["chains"].values():
+        chain["chunk_size"] = SMALL_CHUNK_SIZE
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+@dataclass
+class BuiltDevnet:
+    """A running devnet indexed (every network, small chunks) and built, the simulator's
+    reported figures included: read by several modules, copied by any test that changes it."""
+
+    state: Any  # devnet.DevnetState
+    config_path: Path
+    lake: Path
+    db: Path
+    result: Any  # warehouse.build.BuildResult
+
+
+def index_and_build(state: Any, root: Path) -> BuiltDevnet:
+    from depinrev.config import load_config
+    from indexers.dispatch import index_network
+    from warehouse.build import build_warehouse
+
+    config_path = small_chunk_config(root / "networks.devnet.yaml")
+    config = load_config(config_path)
+    lake, db = root / "lake", root / "wh.duckdb"
+    for name in sorted(config.networks):
+        index_network(config, name, lake)
+    # the simulator's reported figures for its stand-ins (devnet/reported.py)
+    reported = Path(state.data_dir) / "reported_figures.csv"
+    result = build_warehouse(config_path, lake, db, reported_csv=[reported])
+    return BuiltDevnet(state, config_path, lake, db, result)

@@ -1,6 +1,6 @@
 """Issue 3's acceptance criteria on the REAL devnet, indexer and dbt build.
 
-One module-scoped devnet (real anvil chains on the warehouse test ports, default TEST_SCALE)
+The session's devnet (tests/conftest.py `built_devnet`: real anvil chains, default TEST_SCALE)
 is indexed with `indexers.evm.index_network` for every network and built once with
 `build_warehouse` (audit against the running chains). The expected figures are computed here
 from the simulator's own ground-truth ledger (ledger.jsonl), never from the SQL:
@@ -16,7 +16,9 @@ from the simulator's own ground-truth ledger (ledger.jsonl), never from the SQL:
   missing), both sides cut to 12 decimals half-up and the product rounded half-up to 6 decimals.
 
 dbt builds (~13 s each) are kept to three: the honest build, an identical rebuild from a moved
-copy of the lake, and a rebuild after changing a closed quarter's input.
+copy of the lake, and a rebuild after changing a closed quarter's input. This is the suite's one
+close-rebuild-restate flow: it also carries the checks test_build.py made on the same flow over
+the synthetic world (two dbt builds fewer).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -42,8 +43,7 @@ import yaml
 
 from depinrev.config import Config, SourceKind, load_config
 from depinrev.lake import Lake
-from indexers.dispatch import index_network
-from tests.support.devnet import DEVNET_CONFIG, devnet_for_test
+from tests.support.devnet import SMALL_CHUNK_SIZE, BuiltDevnet
 from tests.support.lake_edit import rewrite_amount
 from tests.support.revenue_oracle import (
     DEVNET_SHARES,
@@ -67,7 +67,7 @@ MARTS = ("dim_networks", "dim_tokens", "fct_network_revenue_daily",
 LABELS = ("fees", "supply_side_revenue", "protocol_revenue", "holders_revenue")
 # Smaller chunks than the demo config (250) so that a quarter spans several chunk files and a
 # dropped file hits one quarter: the same devnet, indexer and warehouse otherwise.
-CHUNK_SIZE = 200
+CHUNK_SIZE = SMALL_CHUNK_SIZE
 
 Key = tuple[str, str, str]  # network, quarter, token
 
@@ -84,24 +84,16 @@ class Devnet:
 
 
 @pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
-    root = tmp_path_factory.mktemp("devnet-acceptance")
-    with devnet_for_test("warehouse", root / "devnet") as state:
-        text = DEVNET_CONFIG.read_text()
-        text, n = re.subn(r"chunk_size: \d+", f"chunk_size: {CHUNK_SIZE}", text)
-        assert n == 2
-        config_path = root / "networks.devnet.yaml"
-        config_path.write_text(text)
-        config = load_config(config_path)
-        lake = root / "lake"
-        for name in sorted(config.networks):
-            index_network(config, name, lake)
-        # the simulator's reported figures for its stand-ins (devnet/reported.py)
-        reported = Path(state.data_dir) / "reported_figures.csv"
-        result = build_warehouse(config_path, lake, root / "wh.duckdb", reported_csv=[reported])
-        ledger = [json.loads(line) for line in Path(state.ledger_path).read_text().splitlines()
-                  if line.strip()]
-        yield Devnet(root, config_path, config, lake, root / "wh.duckdb", result, ledger)
+def devnet(built_devnet: BuiltDevnet) -> Devnet:
+    """The session's devnet, indexed with small chunks and built (tests/conftest.py
+    `built_devnet`, which the Dagster tests read too); only copies of it are changed here."""
+    b = built_devnet
+    ledger = [json.loads(line) for line in Path(b.state.ledger_path).read_text().splitlines()
+              if line.strip()]
+    assert re.findall(r"chunk_size: (\d+)", b.config_path.read_text()) == [
+        str(CHUNK_SIZE)] * 2
+    return Devnet(b.lake.parent, b.config_path, load_config(b.config_path), b.lake, b.db,
+                  b.result, ledger)
 
 
 # --- ground truth from the ledger ----------------------------------------------------------------
@@ -499,8 +491,9 @@ def test_close_then_changed_input_records_a_restatement(
             "and quarter = '2025Q2' and version = 1 and token = 'rndr-dev'").fetchall())
 
     changed = build_warehouse(devnet.config_path, rebuilt.lake, rebuilt.db)
+    assert not changed.ok  # the chain disagrees with the altered lake
     assert changed.audit is not None
-    assert changed.audit.status("render-devnet", "2025Q2") == "fail"  # the chain disagrees
+    assert changed.audit.status("render-devnet", "2025Q2") == "fail"
     by_metric = {r.metric: r for r in changed.restatements}
     assert {r.quarter for r in changed.restatements} == {"2025Q2"}
     burn = DEVNET_SHARES[("render-devnet", "burn", "amount")]
@@ -509,6 +502,10 @@ def test_close_then_changed_input_records_a_restatement(
         delta = new_amount - split(old, *burn)[label]
         assert by_metric[metric].old_value == frozen[metric]
         assert int(by_metric[metric].new_value) - int(frozen[metric]) == delta
+    # and by hand: 19 more burned is 19 more to holders, 19 / 0.95 = 20 more fees
+    assert int(by_metric["holders_revenue_raw"].new_value) - int(
+        by_metric["holders_revenue_raw"].old_value) == 19
+    assert int(by_metric["fees_raw"].new_value) - int(by_metric["fees_raw"].old_value) == 20
     assert "1 changed" in by_metric["fees_raw"].reason
     assert target.path.name in by_metric["fees_raw"].evidence
 
@@ -525,6 +522,9 @@ def test_close_then_changed_input_records_a_restatement(
     assert rep["closed"] == "v1"
     assert f"fees_raw: {frozen['fees_raw']} -> {by_metric['fees_raw'].new_value}" in (
         rep["restatements"])
+    assert f"fees_raw: {frozen['fees_raw']} -> {int(frozen['fees_raw']) + 20}" in (
+        rep["restatements"])
+    assert rep["audit_status"] == "fail"
 
 
 # --- 5. read-only from elsewhere ------------------------------------------------------------------
