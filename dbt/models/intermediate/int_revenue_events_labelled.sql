@@ -58,18 +58,30 @@ labelled as (
         and (rules.spec_to is null or coalesce(amounts.spec_version, 0) <= rules.spec_to)
 ),
 
+-- Each rule's split labels (every label but fees) as a list of shares, so that a row
+-- computes its own event's leftover base units from its own amount: no window over the
+-- labels of each event, which held every labelled row of the lake at once (gigabytes on a
+-- 10M-event build, spilled to disk under a memory limit).
+rule_splits as (
+    select
+        rule_id,
+        list({'numerator': share_numerator, 'denominator': share_denominator}) as splits
+    from rules
+    where label <> 'fees'
+    group by rule_id
+),
+
 allocated as (
     select
-        *,
-        case when label = remainder_to then
-            split_total_raw - sum(
-                case when label <> 'fees' then truncated_raw else 0 end
-            ) over (
-                partition by lake_file, network, chain_id, transaction_hash, log_index, field,
-                    rule_id
-            )
+        labelled.*,
+        case when labelled.label = labelled.remainder_to then
+            labelled.split_total_raw - coalesce(list_sum(list_transform(
+                rule_splits.splits,
+                lambda s: (labelled.event_amount_raw * s.numerator) // s.denominator
+            )), 0)
         else 0 end as remainder_raw
     from labelled
+    left join rule_splits on labelled.rule_id = rule_splits.rule_id
 )
 
 select
