@@ -47,6 +47,7 @@ lint: bootstrap
 ## the indexer, warehouse build and query, memory runs; writes docs/benchmarks.md
 bench: bootstrap
 	$(UV) run python bench/run.py
+	$(UV) run python bench/warehouse_builds.py
 	$(UV) run python bench/real_networks.py
 
 ## bench-tao: a synthetic Finney day (7,200 blocks, ~200k fee rows) indexed from a replay node;
