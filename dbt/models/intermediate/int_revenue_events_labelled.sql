@@ -58,16 +58,21 @@ labelled as (
         and (rules.spec_to is null or coalesce(amounts.spec_version, 0) <= rules.spec_to)
 ),
 
--- Each rule's split labels (every label but fees) as a list of shares, so that a row
--- computes its own event's leftover base units from its own amount: no window over the
--- labels of each event, which held every labelled row of the lake at once (gigabytes on a
--- 10M-event build, spilled to disk under a memory limit).
+-- Each rule's split shares (every label but fees: supply_side_revenue, protocol_revenue,
+-- holders_revenue) as columns of one row, so that a row computes its own event's leftover
+-- base units from its own amount: no window over the labels of each event, which held every
+-- labelled row of the lake at once (gigabytes on a 10M-event build).
 rule_splits as (
     select
         rule_id,
-        list({'numerator': share_numerator, 'denominator': share_denominator}) as splits
+        {% for l in ['supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
+        any_value(share_numerator) filter (where label = '{{ l }}') as {{ l }}_numerator,
+        any_value(share_denominator) filter (where label = '{{ l }}') as {{ l }}_denominator,
+        {% endfor %}
+        count(*) filter (where label not in (
+            'fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'
+        )) as other_labels
     from rules
-    where label <> 'fees'
     group by rule_id
 ),
 
@@ -75,13 +80,16 @@ allocated as (
     select
         labelled.*,
         case when labelled.label = labelled.remainder_to then
-            labelled.split_total_raw - coalesce(list_sum(list_transform(
-                rule_splits.splits,
-                lambda s: (labelled.event_amount_raw * s.numerator) // s.denominator
-            )), 0)
+            labelled.split_total_raw
+            {% for l in ['supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
+            - coalesce((labelled.event_amount_raw * rule_splits.{{ l }}_numerator)
+                // rule_splits.{{ l }}_denominator, 0)
+            {% endfor %}
+            -- a label outside the four would be left out of the sum: make it fail loudly
+            + case when rule_splits.other_labels > 0 then null else 0 end
         else 0 end as remainder_raw
     from labelled
-    left join rule_splits on labelled.rule_id = rule_splits.rule_id
+    inner join rule_splits on labelled.rule_id = rule_splits.rule_id
 )
 
 select
