@@ -47,6 +47,7 @@ lint: bootstrap
 ## the indexer, warehouse build and query, memory runs; writes docs/benchmarks.md
 bench: bootstrap
 	$(UV) run python bench/run.py
+	$(UV) run python bench/warehouse_builds.py
 	$(UV) run python bench/real_networks.py
 
 ## bench-tao: a synthetic Finney year: days indexed from a replay node (throughput, RSS per

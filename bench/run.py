@@ -15,7 +15,8 @@ Ratios against cryo are taken from the same round's runs (paired), whole process
 exit, imports included) and inside the measured call, and their median reported.
 
 Then the memory runs (a third of the range, the whole range, the whole range three times in
-one process) and the warehouse on a synthetic 10M-event lake. Prints the figures and writes
+one process). The warehouse on a synthetic 10M-event lake is bench/warehouse_builds.py. Prints
+the figures and writes
 docs/benchmarks.md; `--results-json` also writes them as JSON (the smoke test of `make test`
 runs the whole bench on a tiny chain that way).
 """
@@ -274,8 +275,6 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--chunk-size", type=int, default=128, help="blocks per chunk (bench chain)")
     ap.add_argument("--concurrency", type=int, default=4, help="chunks / requests in flight")
-    ap.add_argument("--synth-events", type=int, default=10_000_000)
-    ap.add_argument("--no-synth", action="store_true", help="skip the 10M-event warehouse run")
     ap.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--data-dir", type=Path, default=CACHE / "devnet", help="devnet dir")
     ap.add_argument(
@@ -444,28 +443,8 @@ def _bench(
             mem[key] = measure(py_worker("depinrev"), spec, f"mem-{key}")
             say(f"memory {key}: {mem[key].result['logs']} logs, peak RSS {mib(mem[key].rss)}")
 
-    synth: dict[str, Run] = {}
-    if not args.no_synth:
-        slake = CACHE / "lake-synth"
-        sdb = CACHE / "wh-synth" / "warehouse.duckdb"
-        sdb.parent.mkdir(parents=True, exist_ok=True)
-        spec = {"config": str(CONFIG), "lake": str(slake), "events": args.synth_events}
-        synth["write"] = measure(py_worker("synth"), spec, "synth")
-        say(f"synthetic lake: {synth['write'].result['rows']} rows")
-        spec = {"config": str(CONFIG), "lake": str(slake), "db": str(sdb)}
-        synth["build"] = measure(py_worker("warehouse"), spec, "synth-warehouse")
-        say(f"synthetic warehouse build: {synth['build'].result['seconds']:.1f}s")
-        # Incremental builds on that warehouse: nothing changed, then one file changed.
-        synth["again"] = measure(py_worker("warehouse"), {**spec, "fresh": False}, "synth-again")
-        say(f"incremental rebuild, no change: {synth['again'].result['seconds']:.1f}s")
-        touched = {"lake": str(slake), "dataset": "lease_payments"}
-        synth["touched"] = measure(py_worker("touch"), touched, "synth-touch")
-        synth["one"] = measure(py_worker("warehouse"), {**spec, "fresh": False}, "synth-one")
-        say(f"incremental rebuild, one file changed: {synth['one'].result['seconds']:.1f}s")
-        synth["query"] = measure(py_worker("query"), {"db": str(sdb)}, "synth-query")
-        say(f"synthetic query: {synth['query'].result['seconds'] * 1000:.0f} ms")
     return {
-        "series": series, "mem": mem, "synth": synth, "plan": p, "state": state,
+        "series": series, "mem": mem, "plan": p, "state": state,
         "dense_plan": dp, "dense": dense,
     }  # fmt: skip
 
@@ -584,21 +563,6 @@ def _report(args: argparse.Namespace, res: dict[str, Any]) -> None:
             + ", ".join(
                 f"{k}: {int(v.result['logs']):,} logs -> {mib(v.rss)}" for k, v in mem.items()
             )
-        )
-    synth: dict[str, Run] = res["synth"]
-    if synth:
-        b = synth["build"]
-        ratios.append(
-            f"synthetic {synth['write'].result['rows']:,}-event lake: warehouse build "
-            f"{b.result['seconds']:.1f} s (ok={b.result['ok']}, peak RSS {mib(b.rss)}), "
-            f"quarterly query {synth['query'].result['seconds'] * 1000:.0f} ms"
-        )
-        ratios.append(
-            f"incremental builds of that warehouse: nothing changed "
-            f"{synth['again'].result['seconds']:.1f} s, one lake file changed "
-            f"({synth['touched'].result['rows']:,} rows of "
-            f"`{synth['touched'].result['file']}`) {synth['one'].result['seconds']:.1f} s, "
-            f"against {b.result['seconds']:.1f} s from scratch"
         )
     if mem:
         figures["mem"] = {k: {"logs": v.result["logs"], "rss": v.rss} for k, v in mem.items()}

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from depinrev.quarters import Quarter
+from warehouse.raw import load_hash_cache, save_hash_cache, verified_hash
 
 FIGURES: tuple[str, ...] = (
     "fees_raw", "supply_side_revenue_raw", "revenue_raw", "protocol_revenue_raw",
@@ -74,6 +76,29 @@ def _current_figures(
     return {(r[0], m): r[i + 1] for r in rows for i, m in enumerate(FIGURES)}
 
 
+def rehash_lake_files(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Read every lake file of the last build again (no cached hash) and compare it with the
+    SHA-256 the build recorded (audit.lake_files); return one line per file that differs or
+    is gone. The fresh hashes replace the cached ones (audit.lake_file_hashes)."""
+    rows = con.execute(
+        "select lake_root, path, sha256 from audit.lake_files order by path").fetchall()
+    cache = load_hash_cache(con)
+    problems: list[str] = []
+    for root, rel, recorded in rows:
+        path = Path(root) / rel
+        if not path.is_file():
+            cache.pop(str(path), None)
+            problems.append(f"{rel}: gone from the lake at {root}")
+            continue
+        cache.pop(str(path), None)  # never trust the cache here
+        fresh = verified_hash(path, cache)
+        if fresh.sha256 != recorded:
+            problems.append(f"{rel}: SHA-256 {fresh.sha256[:12]}.. now, the build read "
+                            f"{recorded[:12]}..")
+    save_hash_cache(con, cache)
+    return problems
+
+
 def close_quarter(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
@@ -86,6 +111,9 @@ def close_quarter(
     """Freeze `quarter` for each network (all audited ones by default); return (network, version).
 
     Refuses a quarter whose audit did not pass unless `force` (the status is stored either way).
+    Refuses, even with `force`, when a lake file of the build is gone or its contents differ
+    from what the build recorded: every file is hashed again here (`rehash_lake_files`), so a
+    build that reused a cached hash cannot be closed on a file changed behind it.
     """
     q = Quarter.parse(quarter).label
     ensure_closing_tables(con)
@@ -98,6 +126,11 @@ def close_quarter(
     targets = networks or sorted(status)
     if not targets:
         raise CloseError(f"no figures for {q}: build the warehouse first")
+    changed = rehash_lake_files(con)
+    if changed:
+        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        raise CloseError(f"the lake changed since the build: {changed[0]}{more}; "
+                         "build again before closing")
     out: list[tuple[str, int]] = []
     stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
     for net in targets:

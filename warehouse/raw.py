@@ -18,6 +18,7 @@ A dataset without files is an empty view with the lake schema, so dbt still buil
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,18 +61,75 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def inventory(lake: Lake) -> list[LakeFile]:
-    """Every chunk file of the lake, with its SHA-256 and row count (Parquet metadata)."""
+@dataclass(frozen=True)
+class FileStamp:
+    """What identifies one version of a file on disk without reading it: a rewrite (the lake
+    writes a temporary file and renames it over the old one) gives a new inode; an edit in
+    place changes the size, the mtime or, even when those are set back, the ctime."""
+
+    size_bytes: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileStamp:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+@dataclass(frozen=True)
+class VerifiedHash:
+    """A file's SHA-256 and row count, as read while the file had `stamp`."""
+
+    stamp: FileStamp
+    sha256: str
+    rows: int
+
+
+HashCache = dict[str, VerifiedHash]
+"""Absolute path -> its last verified hash (audit.lake_file_hashes)."""
+
+
+def inventory(lake: Lake, cache: HashCache | None = None) -> list[LakeFile]:
+    """Every chunk file of the lake, with its SHA-256 and row count (Parquet metadata).
+
+    With `cache`, a file whose stamp (size, mtime and ctime in ns, inode, device) equals its
+    cached entry's keeps the cached hash and row count instead of being read again; every
+    other file is hashed and `cache` is updated in place (entries of files no longer in the
+    lake are dropped). Without it every file is read (what `close` relies on)."""
     root = lake.root.resolve()
     out: list[LakeFile] = []
+    seen: set[str] = set()
     for dataset in sorted(ALL_SCHEMAS):
         for c in lake.chunk_files(dataset):
-            out.append(_describe(c, root))
+            f = _describe(c, root, cache)
+            seen.add(f.abs_path)
+            out.append(f)
+    if cache is not None:
+        for gone in set(cache) - seen:
+            del cache[gone]
     return out
 
 
-def _describe(c: ChunkFile, root: Path) -> LakeFile:
+def verified_hash(path: Path, cache: HashCache | None = None) -> VerifiedHash:
+    """The file's SHA-256 and rows, from `cache` while its stamp is unchanged, else read
+    (and put into `cache`). The stamp is taken before reading: a write during the read
+    changes the stamp, so the next call reads the file again."""
+    stamp = FileStamp.of(path.stat())
+    key = str(path)
+    hit = None if cache is None else cache.get(key)
+    if hit is not None and hit.stamp == stamp:
+        return hit
+    fresh = VerifiedHash(stamp, file_sha256(path), pq.ParquetFile(path).metadata.num_rows)
+    if cache is not None:
+        cache[key] = fresh
+    return fresh
+
+
+def _describe(c: ChunkFile, root: Path, cache: HashCache | None = None) -> LakeFile:
     path = c.path.resolve()
+    v = verified_hash(path, cache)
     return LakeFile(
         dataset=c.dataset,
         network=c.network,
@@ -80,10 +138,38 @@ def _describe(c: ChunkFile, root: Path) -> LakeFile:
         end_block=c.end,
         path=path.relative_to(root).as_posix(),
         abs_path=str(path),
-        sha256=file_sha256(path),
-        rows=pq.ParquetFile(path).metadata.num_rows,
-        size_bytes=path.stat().st_size,
+        sha256=v.sha256,
+        rows=v.rows,
+        size_bytes=v.stamp.size_bytes,
     )
+
+
+_HASHES_DDL = """
+create table if not exists audit.lake_file_hashes (
+    abs_path varchar primary key, size_bytes bigint not null, mtime_ns bigint not null,
+    ctime_ns bigint not null, inode bigint not null, device bigint not null,
+    sha256 varchar not null, row_count bigint not null)
+"""
+
+
+def load_hash_cache(con: duckdb.DuckDBPyConnection) -> HashCache:
+    """audit.lake_file_hashes as a HashCache (empty on a new warehouse)."""
+    con.execute("create schema if not exists audit")
+    con.execute(_HASHES_DDL)
+    rows = con.execute(
+        "select abs_path, size_bytes, mtime_ns, ctime_ns, inode, device, sha256, row_count "
+        "from audit.lake_file_hashes").fetchall()
+    return {r[0]: VerifiedHash(FileStamp(r[1], r[2], r[3], r[4], r[5]), r[6], r[7])
+            for r in rows}
+
+
+def save_hash_cache(con: duckdb.DuckDBPyConnection, cache: HashCache) -> None:
+    """Replace audit.lake_file_hashes with `cache`."""
+    con.execute(_HASHES_DDL)
+    con.execute("delete from audit.lake_file_hashes")
+    insert_rows(con, "audit.lake_file_hashes", [
+        [k, v.stamp.size_bytes, v.stamp.mtime_ns, v.stamp.ctime_ns, v.stamp.inode,
+         v.stamp.device, v.sha256, v.rows] for k, v in sorted(cache.items())])
 
 
 def create_raw_views(
@@ -119,11 +205,22 @@ def create_raw_views(
         """
     )
     root = str(Path(lake_root).resolve())
-    con.executemany(
-        "insert into audit.lake_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [f.dataset, f.network, f.chain_id, f.start_block, f.end_block, f.path, f.sha256,
-             f.rows, f.size_bytes, root]
-            for f in files
-        ],
-    )
+    insert_rows(con, "audit.lake_files", [
+        [f.dataset, f.network, f.chain_id, f.start_block, f.end_block, f.path, f.sha256,
+         f.rows, f.size_bytes, root]
+        for f in files
+    ])
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list[object]]) -> None:
+    """Insert rows (in the table's column order) in one statement: DuckDB's executemany runs
+    one statement a row, ~1 ms each."""
+    if not rows:
+        return
+    names = [d[0] for d in con.execute(f"select * from {table} limit 0").description or []]
+    batch = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    con.register("_depinrev_rows", batch)
+    try:
+        con.execute(f"insert into {table} by name select * from _depinrev_rows")
+    finally:
+        con.unregister("_depinrev_rows")

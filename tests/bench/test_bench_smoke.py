@@ -25,7 +25,7 @@ def test_the_whole_bench_runs_on_a_tiny_chain_and_writes_its_figures(tmp_path: P
     ports = ",".join(str(_free_port()) for _ in range(3))
     cmd = [
         sys.executable, str(REPO / "bench" / "run.py"), "--scale", "0.02", "--reps", "1",
-        "--only", "a,c,mem,dense", "--no-synth", "--no-doc", "--cache-dir", str(tmp_path),
+        "--only", "a,c,mem,dense", "--no-doc", "--cache-dir", str(tmp_path),
         "--ports", ports, "--dense-blocks", str(DENSE_BLOCKS), "--dense-per-block",
         str(PER_BLOCK), "--dense-other", str(OTHER), "--results-json", str(out),
     ]  # fmt: skip

@@ -17,9 +17,10 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
+from depinrev.lake import Lake
 from tests.support.lake_edit import alter_first_amount
 from tests.warehouse.conftest import Built
-from warehouse.build import BuildResult, build_warehouse
+from warehouse.build import BuildResult, build_warehouse, reusable_dbt_run, start_build
 
 
 def _one(db: Path, sql: str, params: list[object] | None = None) -> tuple[Any, ...]:
@@ -125,3 +126,50 @@ def test_only_changed_files_and_repriced_days_are_rebuilt(built: Built, tmp_path
 
 def _first_block(lake_root: Path, rel: str) -> int:
     return int(pq.read_table(lake_root / rel, columns=["block_number"]).column(0)[0].as_py())
+
+
+def test_a_build_with_nothing_changed_reuses_the_dbt_results_and_any_change_reruns(
+    built: Built, tmp_path: Path
+) -> None:
+    """dbt is skipped only when every source it reads is equal to the last run's (dbt_inputs)
+    and the relations it built are still there; the skipped build records the same results."""
+    lake_root = built.lake  # read only: the build writes into the copied warehouse file
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(built.db, db)
+    reader = lambda ch: built.world.chain(ch.chain_id)  # noqa: E731
+
+    def results() -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute("select unique_id, status, failures from audit.dbt_results "
+                               "order by 1").fetchall()
+
+    ran = results()
+    assert len(ran) > 100
+    assert _one(db, "select count(*), bool_or(dbt_skipped) from audit.builds") == (1, False)
+    again = build_warehouse(built.config_path, lake_root, db, prices_csv=built.prices_csv,
+                            reader_factory=reader, reported_csv=[built.reported_csv])
+    assert again.ok and again.dbt.success
+    assert _one(db, "select dbt_skipped from audit.builds order by started_at desc limit 1") == (
+        True,)
+    assert results() == ran and [n.unique_id for n in again.dbt.nodes] == [r[0] for r in ran]
+
+    # each of: a source table row, a lake file's hash, a mart gone -> dbt must run
+    def must_run(edit: str) -> None:
+        saved = tmp_path / "saved.duckdb"
+        shutil.copy(db, saved)
+        with duckdb.connect(str(db)) as con:
+            con.execute(edit)
+        build_id, _ = start_build(db, built.config_path, Lake(lake_root), config=built.config,
+                                  prices_csv=None, lake_file_count=0, audit_ran=False)
+        assert reusable_dbt_run(db, build_id, built.config) == [], edit
+        shutil.copy(saved, db)
+
+    must_run("update config.user_prices set price_usd = price_usd + 1")
+    must_run("update audit.quarter_audits set audit_status = 'fail' where quarter = "
+             "(select min(quarter) from audit.quarter_audits)")
+    must_run("update audit.lake_files set sha256 = upper(sha256) where path = "
+             "(select min(path) from audit.lake_files)")
+    must_run("drop table marts.fct_token_prices")
+    build_id, _ = start_build(db, built.config_path, Lake(lake_root), config=built.config,
+                              prices_csv=None, lake_file_count=0, audit_ran=False)
+    assert len(reusable_dbt_run(db, build_id, built.config)) == len(ran)

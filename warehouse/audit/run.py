@@ -266,30 +266,69 @@ def run_audit(
     return AuditResult(out)
 
 
+_FILE_CHECKS_DDL = """
+create table if not exists audit.file_checks (
+    path varchar not null, sha256 varchar not null, wrong_partition bigint not null,
+    wrong_range bigint not null, primary key (path, sha256))
+"""
+
+
 def _file_problems(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, int, int, str]]:
-    """Rows whose in-file network/chain or block lies outside the file's partition and range."""
-    out: list[tuple[str, str, int, int, int, str]] = []
-    datasets = [r[0] for r in con.execute(
-        "select distinct dataset from audit.lake_files order by 1").fetchall()]
-    for ds in datasets:
-        rows = con.execute(
+    """Rows whose in-file network/chain or block lies outside the file's partition and range.
+
+    The counts depend on the file's bytes and its path only, so they are kept per (path,
+    SHA-256) in audit.file_checks: only the files of this build without counts for their
+    current hash are read (directly, not through the raw views that list every file)."""
+    con.execute(_FILE_CHECKS_DDL)
+    con.execute("delete from audit.file_checks where (path, sha256) not in "
+                "(select (path, sha256) from audit.lake_files)")
+    todo = con.execute(
+        "select f.dataset, f.path, f.sha256, f.lake_root from audit.lake_files as f "
+        "anti join audit.file_checks as c on c.path = f.path and c.sha256 = f.sha256 "
+        "order by f.dataset, f.path").fetchall()
+    by_dataset: dict[str, list[tuple[str, str, str]]] = {}
+    for ds, path, sha, root in todo:
+        by_dataset.setdefault(ds, []).append((path, sha, root))
+    for ds, files in by_dataset.items():
+        listing = ", ".join(_sql_str(f"{root}/{path}") for path, _, root in files)
+        cut = len(files[0][2]) + 2
+        assert all(len(root) + 2 == cut for _, _, root in files)
+        con.execute(
             f"""
-            select f.network, f.path, f.chain_id, f.start_block, f.end_block,
-                count(*) filter (where r.network <> f.network or r.chain_id <> f.chain_id),
-                count(*) filter (where r.block_number not between f.start_block and f.end_block)
-            from raw.{ds} as r
-            join audit.lake_files as f on r.lake_file = f.path
-            group by all
-            having count(*) filter (where r.network <> f.network or r.chain_id <> f.chain_id) > 0
-                or count(*) filter (
-                    where r.block_number not between f.start_block and f.end_block) > 0
-            """
-        ).fetchall()
-        for net, path, cid, start, end, wrong_part, wrong_range in rows:
-            out.append((net, path, cid, start, end,
-                        f"{path}: {wrong_part} rows of another network/chain than its partition, "
-                        f"{wrong_range} rows outside blocks {start}-{end}"))
-    return out
+            insert into audit.file_checks
+            select f.path, f.sha256,
+                count(r.lake_file) filter (
+                    where r.network <> f.network or r.chain_id <> f.chain_id),
+                count(r.lake_file) filter (
+                    where r.block_number not between f.start_block and f.end_block)
+            from audit.lake_files as f
+            left join (
+                select network, chain_id, block_number, substr(filename, {cut}) as lake_file
+                from read_parquet([{listing}], hive_partitioning = false, filename = true)
+            ) as r on r.lake_file = f.path
+            where f.dataset = ? and f.path in (select unnest(?))
+            group by f.path, f.sha256
+            """,
+            [ds, [path for path, _, _ in files]],
+        )
+    rows = con.execute(
+        """
+        select f.network, f.path, f.chain_id, f.start_block, f.end_block, c.wrong_partition,
+            c.wrong_range
+        from audit.lake_files as f
+        join audit.file_checks as c on c.path = f.path and c.sha256 = f.sha256
+        where c.wrong_partition > 0 or c.wrong_range > 0
+        order by f.dataset, f.path
+        """
+    ).fetchall()
+    return [(net, path, cid, start, end,
+             f"{path}: {wrong_part} rows of another network/chain than its partition, "
+             f"{wrong_range} rows outside blocks {start}-{end}")
+            for net, path, cid, start, end, wrong_part, wrong_range in rows]
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
 
 
 # --- one chain and quarter: small checks, each returning its result ----------------------------

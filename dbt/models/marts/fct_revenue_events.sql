@@ -70,8 +70,9 @@ enriched as (
         and cast(labelled.block_time as date) = prices.price_date
 )
 
+-- No ORDER BY: sorting every row of a full refresh held them all in memory, and the rows an
+-- incremental run appends land after the others anyway; readers order what they read.
 select
     *,
     {{ usd_value('token_amount', 'price_usd') }} as usd_value
 from enriched
-order by network, chain_id, block_number, log_index, amount_field, label
