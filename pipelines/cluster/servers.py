@@ -36,7 +36,7 @@ from pathlib import Path
 PG_OS_USER = "depinrev-pg"  # initdb and postgres refuse to run as root
 PG_USER = "depinrev"
 PG_DB = "dagster"
-PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin")]
+PG_LIB = Path("/usr/lib/postgresql")  # Debian: /usr/lib/postgresql/<major>/bin
 # A step whose worker vanished goes back to the queue after this many seconds (the Redis
 # visibility timeout; a live worker's heartbeat keeps its steps from aging: worker_app.py).
 DEFAULT_REDELIVER_AFTER = 60
@@ -265,7 +265,9 @@ worker_hijack_root_logger = False
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 def _pg_bin(name: str) -> str:
-    for d in PG_BIN_DIRS:
+    majors = sorted(PG_LIB.glob("*/bin"), key=lambda d: int(d.parent.name)
+                    if d.parent.name.isdigit() else 0, reverse=True)
+    for d in majors:
         if (d / name).exists():
             return str(d / name)
     found = shutil.which(name)
