@@ -228,15 +228,16 @@ def test_two_backfills_of_one_network_at_once_never_write_at_the_same_time(clust
 def test_a_worker_killed_mid_backfill_hands_its_step_to_the_other_worker(cluster, tmp_path):
     c = cluster
     _fresh_lake(c)
-    logs = {p.name: Path(p.log) for p in c.state.workers()}
-    seen = {n: log.read_text().count("] received") for n, log in logs.items()}
+    by_node = {p.node: p for p in c.state.workers()}
     bid = _backfill(c, NAMES, "2025-01-01", "2025-03-31", "cluster: a worker dies")
     deadline = time.monotonic() + 600
     victim = None
     while victim is None and time.monotonic() < deadline:
-        for name, log in logs.items():
-            if log.read_text().count("] received") > seen[name]:
-                victim = c.state.proc(name)
+        # the first worker that started a step of the backfill (Dagster's engine event)
+        for run in _runs(c, bid):
+            nodes = _celery_nodes(c, run.run_id)
+            if nodes:
+                victim = by_node[nodes[0]]
                 break
         time.sleep(0.5)
     assert victim is not None, "no worker took a step"
