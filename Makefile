@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 UV := python3 -m uv
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 
-.PHONY: bootstrap browser demo test soak lint contracts clean-data bench bench-tao ui
+.PHONY: bootstrap browser cluster-deps cluster demo test soak lint contracts clean-data bench bench-tao ui
 
 bootstrap: .venv/.synced $(ANVIL)
 
@@ -30,14 +30,25 @@ browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
+# Debian's PostgreSQL and Redis for the cluster (and its test case; needs root for apt-get)
+cluster-deps:
+	@test -x /usr/bin/redis-server && compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || { \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server postgresql; }
+
+## cluster: PostgreSQL, Redis, two Celery workers, the Dagster daemon and web UI on 127.0.0.1
+## (data/cluster/; UI on http://127.0.0.1:3100); `depinrev cluster status|down` (docs/scaling.md)
+cluster: bootstrap cluster-deps
+	$(UV) run depinrev cluster up
+
 ## test: lint and the whole test suite (unit, real anvil, real DuckDB/dbt, Dagster, Chromium)
-test: bootstrap browser
+test: bootstrap browser cluster-deps
 	$(UV) run ruff check .
 	$(UV) run pytest -q
 
 ## soak: the long repeated trials left out of `make test` (pytest marker `soak`): every RPC fault
 ## class x 10 seeds x chain kind (docs/reliability.md), kill trials of index and build
-soak: bootstrap
+soak: bootstrap cluster-deps
 	$(UV) run pytest -q -m soak
 
 lint: bootstrap

@@ -72,6 +72,7 @@ EXIT_CODES: dict[str, int] = {
     "WarehouseError": 1,  # warehouse.reports
     "DevnetError": 1,  # devnet.api
     "BackfillError": 1,  # pipelines.launcher
+    "ClusterError": 1,  # pipelines.cluster.servers
 }
 EXIT_BUG = 70  # EX_SOFTWARE: an exception the product does not expect
 
@@ -406,9 +407,12 @@ def doctor(
 def _mount() -> None:
     # Cheap: both modules import only typer at the top (their commands import the rest).
     from devnet.commands import app as devnet_app
+    from pipelines.cluster.commands import app as cluster_app
     from warehouse.commands import app as warehouse_app
 
     app.add_typer(devnet_app, name="devnet", help="Local anvil devnet: up, down, status.")
+    app.add_typer(cluster_app, name="cluster",
+                  help="Local cluster: PostgreSQL, Redis, Celery workers, Dagster.")
     # build / close / report / explain sit at the top level: `depinrev report --quarter 2025Q3`
     for command in warehouse_app.registered_commands:
         app.registered_commands.append(command)

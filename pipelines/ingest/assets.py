@@ -6,6 +6,9 @@ grid, so a backfill of days writes exactly the files one full run writes; a part
 re-run rewrites the same bytes.
 """
 
+import os
+import socket
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -92,10 +95,13 @@ def index_lake(
                 metadata=cov.metadata,
             )
         )
+    ran_on = where_it_runs()
+    context.log.info(f"index_lake ran on {ran_on}")
     for dataset in INGEST_DATASETS:
         yield dg.MaterializeResult(
             asset_key=lake_key(dataset),
             metadata={
+                "ran_on": dg.MetadataValue.json(ran_on),
                 "dagster/row_count": run.rows[dataset],
                 "day_to_blocks": dg.MetadataValue.json(run.day_blocks),
                 "files": dg.MetadataValue.json(run.files[dataset]),
@@ -103,6 +109,17 @@ def index_lake(
             },
         )
     yield from _one_result_per_check(run.checks)
+
+
+def where_it_runs() -> dict[str, object]:
+    """The host, process and (on a Celery worker of the cluster) the worker's node name that
+    runs this step."""
+    node = None
+    celery = sys.modules.get("celery")  # imported only by a Celery worker or executor
+    if celery is not None:
+        task = celery.current_task
+        node = getattr(getattr(task, "request", None), "hostname", None) if task else None
+    return {"host": socket.gethostname(), "pid": os.getpid(), "celery_node": node}
 
 
 @dataclass

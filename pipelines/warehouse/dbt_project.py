@@ -1,6 +1,7 @@
 """The dbt project as Dagster sees it: dbt/ in this repository, sources mapped to the assets
 that produce them (the lake datasets, the chain audit, the configuration file)."""
 
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,7 +39,14 @@ class _Preparer(DagsterDbtProjectPreparer):
         ).wait()
 
 
-dbt_project = DbtProject(project_dir=REPO / "dbt", profiles_dir=REPO / "dbt")
+# dbt's own DBT_TARGET_PATH, when set, is the target folder of the manifest too (dagster-dbt puts
+# each invocation's folder under it): each process of the cluster (a Celery worker, the
+# webserver's and the daemon's code server) has its own, so no two parse into the same folder.
+dbt_project = DbtProject(
+    project_dir=REPO / "dbt",
+    profiles_dir=REPO / "dbt",
+    target_path=os.environ.get("DBT_TARGET_PATH") or "target",
+)
 
 
 def _manifest_stale() -> bool:
