@@ -73,6 +73,7 @@ EXIT_CODES: dict[str, int] = {
     "DevnetError": 1,  # devnet.api
     "BackfillError": 1,  # pipelines.launcher
     "ClusterError": 1,  # pipelines.cluster.servers
+    "PipelineRunError": 1,  # pipelines.demo: a Dagster run of the demo failed
 }
 EXIT_BUG = 70  # EX_SOFTWARE: an exception the product does not expect
 
@@ -262,45 +263,76 @@ def demo(
         "data"
     ),
     seed: Annotated[int, typer.Option(help="devnet simulator seed")] = 7,
+    scale: Annotated[float, typer.Option(help="devnet event counts x this (tests: 0.1)")] = 1.0,
     config: ConfigOpt = None,
 ) -> None:
-    """The local devnet demo: devnet up, index, build and audit, print the quarterly table."""
+    """The local devnet demo: devnet up, index, then through the Dagster definitions (in-process,
+    runs kept in DATA_DIR/dagster for `depinrev ui`) audit and build; print the quarterly table."""
     from devnet.api import devnet_up
-    from warehouse.commands import build_with_progress
+    from devnet.reported import REPORTED_FILE
     from warehouse.reports import open_warehouse, report
 
     cfg_path = _config_path(config)
     cfg = _load(cfg_path)
     console = out()
     console.rule("1. devnet: two anvil chains replaying 2025")
-    devnet_up(cfg_path, data_dir / "devnet", seed=seed, reuse_running=True, log=console.print)
+    devnet_up(cfg_path, data_dir / "devnet", seed=seed, scale=scale, reuse_running=True,
+              log=console.print)
     console.rule("2. index every network into the Parquet lake")
-    lake = data_dir / "lake"
-    _index(cfg, sorted(cfg.networks), lake, from_block=None, to_block=None, overwrite=False)
-    console.rule("3. build the DuckDB warehouse (dbt) and audit it against the chains")
-    db = data_dir / "warehouse.duckdb"
+    _index(cfg, sorted(cfg.networks), data_dir / "lake", from_block=None, to_block=None,
+           overwrite=False)
+    # On a devnet (a history that ends) the UI's day partitions end at the last indexed day,
+    # not today (DEPINREV_LAST_DAY, read when pipelines loads).
+    last_days = _last_final_days(cfg)
+    if all(net.devnet for net in cfg.networks.values()):
+        os.environ["DEPINREV_LAST_DAY"] = max(last_days.values())
+    from pipelines.demo import materialize_everything
+    from pipelines.launcher import Paths
+
     # the devnet's simulated "reported" figures (devnet/reported.py), beside the seed's public ones
-    reported = data_dir / "devnet" / "reported_figures.csv"
-    result = build_with_progress(cfg_path, lake, db,
-                                 reported_csv=[reported] if reported.exists() else None)
-    for problem in result.problems():
-        err().print(f"audit: {problem}")
-    counts = result.dbt.summary()["counts"]
+    reported = data_dir / "devnet" / REPORTED_FILE
+    paths = Paths.under(data_dir, cfg_path, [reported] if reported.exists() else None)
+    console.rule("3. Dagster, in-process: each network's last day (checks the whole lake), the "
+                 "warehouse (chain audit + dbt), each quarter's audit and table")
+    steps = materialize_everything(paths, {n: (d, d) for n, d in last_days.items()},
+                                   console.print)
+    failed = [c for s in steps for c in s.checks_failed]
     console.print(
-        "dbt build: " + ", ".join(f"{n} {k}" for k, n in counts.items())
-        + f"; audit manifests: {len(result.manifests)} under {db.parent / 'audit'}"
+        f"Dagster: {len(steps)} runs, {sum(s.materialized for s in steps)} materializations, "
+        f"{sum(s.checks_passed for s in steps)} checks passed, {len(failed)} failed; recorded "
+        f"in {paths.dagster_home} (`make ui` shows them); audit manifests under "
+        f"{paths.warehouse.parent / 'audit'}"
     )
     console.rule("4. audited quarterly revenue per network (devnet stand-ins: simulated)")
+    db = paths.warehouse
     with open_warehouse(db, read_only=True) as con:
         console.print(report(con), highlight=False, soft_wrap=True)
     console.print(
         f"SQL: uv run duckdb {db} -readonly \"select * from marts.fct_network_revenue_quarterly\"\n"
         "explain a figure: uv run depinrev explain --network akash-devnet --quarter 2025Q3\n"
         "reported vs on chain: uv run depinrev report --vs-reported; "
-        "charts: uv run depinrev report --format html"
+        "charts: uv run depinrev report --format html; the Dagster UI: make ui"
     )
-    if not result.ok:
+    if failed:
+        for check in failed:
+            err().print(f"check failed: {check}")
         raise typer.Exit(1)
+
+
+def _last_final_days(cfg: Config) -> dict[str, str]:
+    """Per network, the UTC day of its latest final block (over its chains)."""
+    from datetime import UTC, datetime
+
+    from indexers.dispatch import chain_clock
+
+    days: dict[str, str] = {}
+    for name in sorted(cfg.networks):
+        latest = 0
+        for chain_name in cfg.chains_of(name):
+            with chain_clock(cfg, chain_name) as (final, clock):
+                latest = max(latest, clock.timestamp(final))
+        days[name] = datetime.fromtimestamp(latest, UTC).date().isoformat()
+    return days
 
 
 @app.command()
@@ -322,8 +354,13 @@ def ui(
         from devnet.api import devnet_up
 
         devnet_up(cfg_path, data_dir / "devnet", reuse_running=True, log=out().print)
+    from devnet.reported import REPORTED_FILE
+
+    # the devnet's simulated "reported" figures reach the warehouse assets (DEPINREV_REPORTED_CSV)
+    reported = data_dir / "devnet" / REPORTED_FILE
     out().print(f"Dagster UI on http://{host}:{port} (Ctrl-C stops it)")
-    exec_dagster_dev(Paths.under(data_dir, cfg_path), host, port)
+    exec_dagster_dev(Paths.under(data_dir, cfg_path, [reported] if reported.exists() else None),
+                     host, port)
 
 
 @app.command()

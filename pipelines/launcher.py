@@ -2,7 +2,8 @@
 
 `ui` runs `dagster dev` on 127.0.0.1 with a persistent DAGSTER_HOME under the data directory
 (telemetry off, at most two runs at a time, one DuckDB writer at a time through the `duckdb`
-pool), after registering a `network` partition per configured network.
+pool), after registering a `network` partition per configured network; on a devnet the day
+partitions end at the last indexed day (DEPINREV_LAST_DAY).
 
 `backfill` asks that running webserver, through its GraphQL API, for an asset backfill of the
 ingest partitions (network x day) of a date range, waits for it, then runs `warehouse_job`
@@ -15,16 +16,20 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import httpx
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from depinrev.config import load_config
+from depinrev.catalogue import BLOCKS_DATASET
+from depinrev.config import Config, load_config
+from depinrev.lake import Lake
 from pipelines.ingest.assets import INGEST_DATASETS, lake_key
-from pipelines.ingest.partitions import HISTORY_START, network_day_key, networks
+from pipelines.ingest.partitions import HISTORY_START, LAST_DAY_ENV, network_day_key, networks
 
 DAGSTER_YAML = """\
 # Written by `depinrev ui`. The machine is offline: no telemetry, no version checks.
@@ -46,21 +51,48 @@ class Paths:
     lake: Path
     warehouse: Path
     dagster_home: Path
+    # reported-figure CSVs beside the seed's (the devnet's simulated ones, given by the CLI)
+    reported: tuple[Path, ...] = ()
 
     @classmethod
-    def under(cls, data_dir: Path, config: Path) -> "Paths":
+    def under(cls, data_dir: Path, config: Path, reported: list[Path] | None = None) -> "Paths":
         d = data_dir.resolve()
-        return cls(config.resolve(), d / "lake", d / "warehouse.duckdb", d / "dagster")
+        return cls(config.resolve(), d / "lake", d / "warehouse.duckdb", d / "dagster",
+                   tuple(p.resolve() for p in reported or []))
 
     def env(self) -> dict[str, str]:
         return {
             "DEPINREV_CONFIG": str(self.config),
             "DEPINREV_LAKE": str(self.lake),
             "DEPINREV_WAREHOUSE": str(self.warehouse),
+            "DEPINREV_REPORTED_CSV": os.pathsep.join(str(p) for p in self.reported),
             "DAGSTER_HOME": str(self.dagster_home),
             "DO_NOT_TRACK": "1",
             "DAGSTER_DISABLE_TELEMETRY": "1",
         }
+
+
+def last_indexed_day(config: Config, lake: Lake, network: str) -> str | None:
+    """The UTC day of the latest block header in the lake over the network's chains (None if
+    nothing is indexed): the lake's blocks hold every chunk's boundary blocks."""
+    latest: int | None = None
+    for chain_name in config.chains_of(network):
+        files = lake.chunk_files(BLOCKS_DATASET, network, config.any_chain(chain_name).chain_id)
+        if files:
+            ts = pc.max(pq.read_table(files[-1].path, columns=["block_timestamp"])[0]).as_py()
+            if ts is not None:
+                latest = ts if latest is None else max(latest, ts)
+    return None if latest is None else datetime.fromtimestamp(latest, UTC).date().isoformat()
+
+
+def devnet_last_day(config: Config, lake: Lake) -> str | None:
+    """Where the day partitions end (DEPINREV_LAST_DAY): when every configured network is a
+    devnet stand-in, the last day any of them has indexed; None (today) when a live network is
+    configured or nothing is indexed yet."""
+    if not config.networks or not all(net.devnet for net in config.networks.values()):
+        return None
+    found = [d for n in config.networks if (d := last_indexed_day(config, lake, n))]
+    return max(found) if found else None
 
 
 def prepare_instance(paths: Paths) -> None:
@@ -81,6 +113,9 @@ def exec_dagster_dev(paths: Paths, host: str, port: int) -> None:
     """Replace this process with `dagster dev` (so Ctrl-C and SIGTERM reach it directly)."""
     prepare_instance(paths)
     env = {**os.environ, **paths.env()}
+    last_day = devnet_last_day(load_config(paths.config), Lake(paths.lake))
+    if last_day is not None:
+        env[LAST_DAY_ENV] = last_day
     # a parent that ignored SIGINT (a background job) would pass that on: restore it
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     dagster = Path(sys.executable).with_name("dagster")

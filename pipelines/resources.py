@@ -7,6 +7,7 @@ RPC URLs: each chain's URL is read from the environment variable named by the ch
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -47,6 +48,10 @@ class WarehouseResource(dg.ConfigurableResource):
     prices_csv: str | None = None
     # More reported figures than the seed's, e.g. the devnet's data/devnet/reported_figures.csv
     reported_csv: list[str] | None = None
+    # The same as one string, paths joined by os.pathsep (from DEPINREV_REPORTED_CSV, which
+    # `depinrev ui` sets to the devnet's file when there is one, else to "")
+    reported_csv_paths: str = ""
 
     def reported_files(self) -> list[Path]:
-        return [Path(p) for p in self.reported_csv or []]
+        joined = [p for p in self.reported_csv_paths.split(os.pathsep) if p]
+        return [Path(p) for p in [*(self.reported_csv or []), *joined]]

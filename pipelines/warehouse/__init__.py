@@ -12,6 +12,7 @@ from pipelines.warehouse.dbt_project import dbt_resource
 from pipelines.warehouse.schedules import (
     close_quarter_job,
     quarterly_close,
+    quarterly_job,
     rebuild_after_ingest,
     warehouse_job,
 )
@@ -20,7 +21,7 @@ from pipelines.warehouse.schedules import (
 def definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[chain_audit, warehouse_dbt, quarter_audit, quarterly_revenue],
-        jobs=[warehouse_job, close_quarter_job],
+        jobs=[warehouse_job, quarterly_job, close_quarter_job],
         schedules=[quarterly_close],
         sensors=[rebuild_after_ingest],
         resources={"dbt": dbt_resource()},

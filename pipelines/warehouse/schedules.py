@@ -10,13 +10,20 @@ from pydantic import Field
 from depinrev.quarters import Quarter
 from pipelines.ingest.schedules import ingest_job
 from pipelines.resources import WarehouseResource
-from pipelines.warehouse.assets import chain_audit, warehouse_dbt
+from pipelines.warehouse.assets import chain_audit, quarter_audit, quarterly_revenue, warehouse_dbt
 from warehouse.closing import CloseError, close_quarter
 
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.assets(chain_audit, warehouse_dbt),
     description="Audit the lake against the chains, then dbt build the warehouse.",
+)
+
+quarterly_job = dg.define_asset_job(
+    "quarterly_job",
+    selection=dg.AssetSelection.assets(quarter_audit, quarterly_revenue),
+    description="A quarter's audit evidence, then (if its audit passes) its quarterly table and "
+    "the HTML report.",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,3 +65,13 @@ def test_backfill_partition_keys():
         partition_keys(["akash-devnet"], date(2025, 3, 2), date(2025, 3, 1))
     with pytest.raises(BackfillError, match="before the first partition"):
         partition_keys(["akash-devnet"], date(2024, 12, 30), date(2025, 1, 2))
+
+
+def test_day_partitions_end_at_the_last_day_given_or_run_to_today():
+    from pipelines.ingest.partitions import day_partitions
+
+    devnet = day_partitions("2026-01-01").get_partition_keys()
+    assert (devnet[0], devnet[-1], len(devnet)) == ("2025-01-01", "2026-01-01", 366)
+    live = day_partitions(None).get_partition_keys()
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    assert live[0] == "2025-01-01" and live[-1] >= yesterday

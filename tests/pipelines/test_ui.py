@@ -1,5 +1,6 @@
-"""The Dagster web UI, as a user meets it: `depinrev ui` (what `make ui` runs) on 127.0.0.1,
-opened in headless Chromium; and `depinrev backfill` launching a real backfill through it.
+"""The Dagster web UI, as a user meets it: `depinrev demo` (what `make demo` runs), then
+`depinrev ui` (what `make ui` runs) on 127.0.0.1 over the same data directory, opened in
+headless Chromium; and `depinrev backfill` launching a real backfill through it.
 
 Screenshots are saved under test-artifacts/ (git-ignored) for a person to look at.
 """
@@ -23,7 +24,7 @@ import pytest
 
 from depinrev.config import load_config
 from indexers.dispatch import index_network
-from tests.support.devnet import DEVNET_CONFIG, devnet_ports
+from tests.support.devnet import DEVNET_CONFIG, TEST_SCALE, devnet_ports
 from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -40,10 +41,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ui(shared_devnet, tmp_path_factory):
-    """`depinrev ui` against the shared test devnet, with its own data dir and port."""
+    """`depinrev demo`, then `depinrev ui`, against the shared test devnet, with their own data
+    dir (its devnet/ is the shared devnet's) and port."""
     data = tmp_path_factory.mktemp("ui-data")
+    (data / "devnet").symlink_to(Path(shared_devnet.data_dir), target_is_directory=True)
     port = _free_port()
     env = {**os.environ, **devnet_ports("shared")}
+    env.pop("DEPINREV_LAST_DAY", None)
+    demo = subprocess.run(
+        [sys.executable, "-m", "depinrev.cli", "demo", "--data-dir", str(data),
+         "--scale", str(TEST_SCALE), "--config", str(DEVNET_CONFIG)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     log = (data / "ui.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "depinrev.cli", "ui", "--data-dir", str(data),
@@ -64,7 +74,7 @@ def ui(shared_devnet, tmp_path_factory):
     else:
         _stop(proc)
         pytest.fail(f"the UI did not answer in 240 s: {(data / 'ui.log').read_text()[-3000:]}")
-    yield {"url": url, "data": data, "env": env}
+    yield {"url": url, "data": data, "env": env, "demo": demo}
     _stop(proc)
     log.close()
 
@@ -144,6 +154,67 @@ def test_asset_graph_shows_the_project_assets_in_chromium(ui, browser):
     assert all(w in text for w in wanted), text[:2000]
 
 
+def test_make_demo_then_the_ui_shows_every_asset_materialized(ui, browser):
+    """`make demo` runs through the Dagster definitions: afterwards the instance the UI opens has
+    a materialization of every asset and a result of every check, the warehouse has the devnet's
+    simulated reported figures, the day partitions end with the devnet's history, and the
+    quarterly asset's page shows its materialization and metadata."""
+    import dagster as dg
+
+    demo = ui["demo"]
+    assert "Audited quarterly revenue" in demo.stdout, demo.stdout[-3000:]
+    assert "0 failed; recorded in" in demo.stdout
+    env = {k: v for k, v in ui["env"].items() if k.startswith("DEPINREV_RPC")}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        from pipelines.definitions import defs
+
+        graph = defs.resolve_asset_graph()
+    with dg.DagsterInstance.from_config(str(ui["data"] / "dagster")) as instance:
+        missing = sorted(k.to_user_string() for k in graph.materializable_asset_keys
+                         if instance.get_latest_materialization_event(k) is None)
+        assert not missing, f"never materialized after the demo: {missing}"
+        check_keys = list(graph.asset_check_keys)
+        runs = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
+        assert len(check_keys) > 10 and not set(check_keys) - set(runs), \
+            sorted(str(k) for k in set(check_keys) - set(runs))
+        statuses = {r.status.value for r in runs.values()}
+        assert statuses == {"SUCCEEDED"}, statuses
+        quarterly = instance.get_latest_materialization_event(dg.AssetKey(["quarterly", "revenue"]))
+        assert quarterly is not None and quarterly.asset_materialization is not None
+        assert {"table", "report_html", "charts", "reported_vs_onchain"} <= set(
+            quarterly.asset_materialization.metadata)
+
+    import duckdb
+
+    with duckdb.connect(str(ui["data"] / "warehouse.duckdb"), read_only=True) as con:
+        simulated = con.execute(
+            "select count(*) from marts.fct_reported_vs_onchain where basis = 'simulated'"
+        ).fetchone()
+    assert simulated is not None and simulated[0] > 0  # the devnet's figures took the Dagster path
+
+    # the UI's day partitions: the devnet's year and the tail day after it, not up to today
+    body = httpx.post(f"{ui['url']}/graphql", json={"query": """
+        { assetNodeOrError(assetKey: {path: ["lake", "blocks"]}) {
+            ... on AssetNode { partitionKeysByDimension { name partitionKeys } } } }"""},
+        timeout=60).json()
+    dims = {d["name"]: d["partitionKeys"]
+            for d in body["data"]["assetNodeOrError"]["partitionKeysByDimension"]}
+    assert dims["day"][0] == "2025-01-01" and dims["day"][-1] == "2026-01-01"
+    assert len(dims["day"]) == 366
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(f"{ui['url']}/assets/quarterly/revenue")
+    wanted = ["Latest materialization", "report_html", "reported_vs_onchain"]
+    text = _page_text(browser, wanted, timeout=90)
+    browser.save_screenshot(str(ARTIFACTS / "dagster-quarterly-revenue.png"))
+    assert all(w in text for w in wanted), text[:3000]
+    browser.get(f"{ui['url']}/asset-groups")
+    _page_text(browser, ["Global asset lineage", "quarterly"])
+    browser.save_screenshot(str(ARTIFACTS / "dagster-asset-graph-after-demo.png"))
+
+
 def _hashes(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*.parquet"))}
@@ -183,6 +254,9 @@ def _chunk_range(rel: str) -> tuple[int, int]:
 
 
 def test_cli_backfill_runs_through_dagster_and_writes_the_one_shot_files(ui, tmp_path):
+    # the demo filled the lake and the warehouse: the backfill starts from neither
+    shutil.rmtree(ui["data"] / "lake")
+    (ui["data"] / "warehouse.duckdb").unlink()
     run = subprocess.run(
         [sys.executable, "-m", "depinrev.cli", "backfill", "--from", "2025-02-01",
          "--to", "2025-02-28", "--network", "render-devnet", "--url", ui["url"],
@@ -226,3 +300,4 @@ def test_backfill_without_a_running_ui_says_how_to_start_it(tmp_path):
     )
     assert run.returncode == 1
     assert "depinrev ui" in run.stderr
+
