@@ -253,18 +253,29 @@ def _chunk_range(rel: str) -> tuple[int, int]:
     return int(start), int(end)
 
 
-def test_cli_backfill_runs_through_dagster_and_writes_the_one_shot_files(ui, tmp_path):
-    # the demo filled the lake and the warehouse: the backfill starts from neither
-    shutil.rmtree(ui["data"] / "lake")
-    (ui["data"] / "warehouse.duckdb").unlink()
+# Each day partition is a Dagster run of its own process: `make test` backfills three days,
+# `make soak` the whole month (the same assertions).
+@pytest.mark.parametrize(
+    ("first_day", "last_day", "days"),
+    [
+        ("2025-02-01", "2025-02-03", 3),
+        pytest.param("2025-02-01", "2025-02-28", 28, marks=pytest.mark.soak),
+    ],
+)
+def test_cli_backfill_runs_through_dagster_and_writes_the_one_shot_files(
+    ui, tmp_path, first_day: str, last_day: str, days: int
+):
+    # the demo (or an earlier backfill) filled the lake and the warehouse: start from neither
+    shutil.rmtree(ui["data"] / "lake", ignore_errors=True)
+    (ui["data"] / "warehouse.duckdb").unlink(missing_ok=True)
     run = subprocess.run(
-        [sys.executable, "-m", "depinrev.cli", "backfill", "--from", "2025-02-01",
-         "--to", "2025-02-28", "--network", "render-devnet", "--url", ui["url"],
+        [sys.executable, "-m", "depinrev.cli", "backfill", "--from", first_day,
+         "--to", last_day, "--network", "render-devnet", "--url", ui["url"],
          "--timeout", "420", "--config", str(DEVNET_CONFIG)],
         cwd=REPO, env=ui["env"], capture_output=True, text=True, timeout=900,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "28 partitions" in run.stdout and "COMPLETED_SUCCESS" in run.stdout
+    assert f"{days} partitions" in run.stdout and "COMPLETED_SUCCESS" in run.stdout
     assert "warehouse_job run" in run.stdout and "SUCCESS" in run.stdout
     assert "backfill: " in run.stderr and " asset partitions" in run.stderr  # progress lines
 
@@ -275,13 +286,13 @@ def test_cli_backfill_runs_through_dagster_and_writes_the_one_shot_files(ui, tmp
     backfilled, whole = _hashes(lake), _hashes(one_shot)
     # every file of the backfill is the one-shot run's file, byte for byte...
     assert backfilled and {k: whole.get(k) for k in backfilled} == backfilled
-    # ...and the backfill wrote exactly the chunks holding February's blocks, not the chain
+    # ...and the backfill wrote exactly the chunks holding those days' blocks, not the chain
     chain = config.chains["ethereum-devnet"]
     first, last = _blocks_between(
-        ui["env"][chain.rpc_url_env], _utc("2025-02-01"), _utc("2025-03-01")
+        ui["env"][chain.rpc_url_env], _utc(first_day), _utc(last_day) + 86_400
     )
-    feb = {k for k in whole if _chunk_range(k)[0] <= last and first <= _chunk_range(k)[1]}
-    assert set(backfilled) == feb and len(feb) < len(whole)
+    held = {k for k in whole if _chunk_range(k)[0] <= last and first <= _chunk_range(k)[1]}
+    assert set(backfilled) == held and len(held) < len(whole)
     import duckdb
 
     with duckdb.connect(str(ui["data"] / "warehouse.duckdb"), read_only=True) as con:
