@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 
 CHUNK_ATTEMPTS = 4
 
+# Peak memory per log row of a chunk in flight (response bodies, the parsed and decoded
+# frames, Arrow tables, the Parquet writer's buffers): ~100 MiB for a 46,000-log chunk of
+# the bench's dense chain (docs/benchmarks.md, "Peak RSS").
+BYTES_PER_ROW_IN_FLIGHT = 2_300
+
 
 class IndexError_(RuntimeError):
     """Indexing could not complete; the message says which chunk and why."""
@@ -310,6 +315,9 @@ class EvmSession(SessionOnChain):
         self.fetcher = LogFetcher(self.client, min(chain.max_blocks_per_request, chain.chunk_size))
         self.filters = log_filters(self.sources)
         self.stats = DecodeStats()
+        # Chunks in flight are admitted by their rows (indexers.chunked.run_budgeted): the
+        # chain's memory budget at the bytes a row holds at the peak (docs/benchmarks.md).
+        self.rows_in_flight = chain.memory_budget_mib * 2**20 // BYTES_PER_ROW_IN_FLIGHT
 
     def head(self) -> int:
         return evm_chain.head(self.client)
