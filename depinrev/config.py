@@ -104,7 +104,7 @@ class ChainConfig(_RpcChain):
     max_logs_per_request: int = Field(default=10_000, ge=1)
     max_blocks_per_request: int = Field(default=10_000, ge=1)
     memory_budget_mib: int = Field(
-        default=256, ge=1, le=1_000_000,
+        default=128, ge=1, le=1_000_000,
         description="memory for chunks in flight: admits chunks by their rows, not their count",
     )
 

@@ -40,9 +40,10 @@ log = logging.getLogger(__name__)
 
 CHUNK_ATTEMPTS = 4
 
-# Peak memory per log row of a chunk in flight (response bodies, the parsed and decoded
-# frames, Arrow tables, the Parquet writer's buffers): ~100 MiB for a 46,000-log chunk of
-# the bench's dense chain (docs/benchmarks.md, "Peak RSS").
+# Memory per row of a chunk in flight (response bodies, the parsed and decoded frames, Arrow
+# tables, the Parquet writer's buffers), the figure that turns a chain's memory_budget_mib
+# into rows: the default 128 MiB is 58,000 rows, so the bench's 42,000-row chunks run one at
+# a time and its 4,000-row ones four at once (docs/benchmarks.md, "Peak RSS").
 BYTES_PER_ROW_IN_FLIGHT = 2_300
 
 
