@@ -275,6 +275,10 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--chunk-size", type=int, default=128, help="blocks per chunk (bench chain)")
     ap.add_argument("--concurrency", type=int, default=4, help="chunks / requests in flight")
+    ap.add_argument(
+        "--memory-budget-mib", type=int, default=0,
+        help="EVM chains' memory_budget_mib for the indexer (default: the config's)",
+    )
     ap.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--data-dir", type=Path, default=CACHE / "devnet", help="devnet dir")
     ap.add_argument(
@@ -384,7 +388,10 @@ def _bench(
     lake = CACHE / "lake"
     db = CACHE / "wh" / "warehouse.duckdb"
     db.parent.mkdir(parents=True, exist_ok=True)
-    base = {"config": str(CONFIG), "chunk_size": args.chunk_size, "concurrency": args.concurrency}
+    base = {
+        "config": str(CONFIG), "chunk_size": args.chunk_size, "concurrency": args.concurrency,
+        "memory_budget_mib": args.memory_budget_mib,
+    }
     keys = ("ceiling", "ceiling_parsed", "cryo", "depinrev", "warehouse", "query",
             "dense_ceiling", "dense_cryo", "dense_depinrev")  # fmt: skip
     series: dict[str, Series] = {k: Series() for k in keys}
@@ -565,7 +572,10 @@ def _report(args: argparse.Namespace, res: dict[str, Any]) -> None:
             )
         )
     if mem:
-        figures["mem"] = {k: {"logs": v.result["logs"], "rss": v.rss} for k, v in mem.items()}
+        figures["mem"] = {
+            k: {"logs": v.result["logs"], "rss": v.rss, "wall": v.wall, "cpu": v.cpu}
+            for k, v in mem.items()
+        }
     text = "\n".join(lines + [""] + [f"- {r}" for r in ratios])
     say("\n" + text)
     if args.results_json is not None:

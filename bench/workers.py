@@ -45,6 +45,8 @@ def _config(spec: dict[str, Any]) -> Any:
                 upd["chunk_size"] = int(spec["chunk_size"])
             if spec.get("concurrency"):
                 upd["concurrency"] = int(spec["concurrency"])
+            if spec.get("memory_budget_mib"):
+                upd["memory_budget_mib"] = int(spec["memory_budget_mib"])
             chains[name] = ch.model_copy(update=upd)
     return cfg.model_copy(update={"chains": chains})
 

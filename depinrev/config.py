@@ -103,6 +103,10 @@ class ChainConfig(_RpcChain):
     chunk_size: int = Field(default=2_000, ge=1, le=10_000_000, description="blocks per file")
     max_logs_per_request: int = Field(default=10_000, ge=1)
     max_blocks_per_request: int = Field(default=10_000, ge=1)
+    memory_budget_mib: int = Field(
+        default=128, ge=1, le=1_000_000,
+        description="memory for chunks in flight: admits chunks by their rows, not their count",
+    )
 
 
 class SolanaChainConfig(_RpcChain):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -248,6 +249,54 @@ def run_bounded(
         while in_flight:
             done, in_flight = _drain(in_flight)
             yield from done
+
+
+def admissible(in_flight: int, workers: int, budget: int, estimate: int | None) -> bool:
+    """Whether one more chunk may start with `in_flight` running: never more than `workers`;
+    always when none runs (a chunk larger than the budget runs alone, it never waits forever);
+    otherwise only when the size of the chunks just finished is known (until then the first
+    chunk runs alone) and one more chunk of that size keeps the in-flight total in budget."""
+    if in_flight >= workers:
+        return False
+    if in_flight == 0:
+        return True
+    if estimate is None:
+        return False
+    return (in_flight + 1) * max(1, estimate) <= budget
+
+
+def run_budgeted(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    workers: int,
+    budget: int,
+    cost: Callable[[R], int],
+    recent: int = 8,
+) -> Iterator[R]:
+    """fn over items on a thread pool, bounded by the cost of what is in flight rather than
+    its count: a chunk's cost (its rows) is known only when it is done, so the next chunks
+    are admitted as if each cost the largest of the last `recent` finished ones
+    (`admissible`). Results as they finish; the first error cancels the rest."""
+    seen: deque[int] = deque(maxlen=recent)
+    todo = iter(items)
+    nxt = next(todo, _END)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reader") as pool:
+        in_flight: set[Future[R]] = set()
+        while True:
+            while nxt is not _END and admissible(
+                len(in_flight), workers, budget, max(seen) if seen else None
+            ):
+                in_flight.add(pool.submit(fn, nxt))  # type: ignore[arg-type]
+                nxt = next(todo, _END)
+            if not in_flight:
+                return
+            done, in_flight = _drain(in_flight)
+            for r in done:
+                seen.append(cost(r))
+            yield from done
+
+
+_END = object()
 
 
 def _drain(in_flight: set[Future[R]]) -> tuple[list[R], set[Future[R]]]:

@@ -38,6 +38,7 @@ from indexers.chunked import (
     chunks_to_do,
     record_chunk,
     run_bounded,
+    run_budgeted,
     writer_lock,
 )
 
@@ -242,5 +243,15 @@ def _write_chunks(
             return write_chunk(lake, network, session.chain_id, se[0], se[1], out, writer)
 
         # No chunk queued beyond the busy workers: a dense chunk holds tens of MB of response
-        # bodies and Arrow tables, and peak memory scales with the chunks in flight.
-        yield from run_bounded(run, todo, workers, workers)
+        # bodies and Arrow tables, and peak memory scales with the chunks in flight. A chain
+        # kind with a row budget (EVM) bounds them by their rows as well: four dense chunks
+        # at once would exceed the memory a single one fits in.
+        budget: int | None = getattr(session, "rows_in_flight", None)
+        if budget is None:
+            yield from run_bounded(run, todo, workers, workers)
+        else:
+            yield from run_budgeted(run, todo, workers, budget, _rows)
+
+
+def _rows(rec: ChunkRecord) -> int:
+    return sum(rec.rows.values())

@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 
 CHUNK_ATTEMPTS = 4
 
+# Memory per row of a chunk in flight (response bodies, the parsed and decoded frames, Arrow
+# tables, the Parquet writer's buffers), the figure that turns a chain's memory_budget_mib
+# into rows: the default 128 MiB is 58,000 rows, so the bench's 42,000-row chunks run one at
+# a time and its 4,000-row ones four at once (docs/benchmarks.md, "Peak RSS").
+BYTES_PER_ROW_IN_FLIGHT = 2_300
+
 
 class IndexError_(RuntimeError):
     """Indexing could not complete; the message says which chunk and why."""
@@ -310,6 +316,9 @@ class EvmSession(SessionOnChain):
         self.fetcher = LogFetcher(self.client, min(chain.max_blocks_per_request, chain.chunk_size))
         self.filters = log_filters(self.sources)
         self.stats = DecodeStats()
+        # Chunks in flight are admitted by their rows (indexers.chunked.run_budgeted): the
+        # chain's memory budget at the bytes a row holds at the peak (docs/benchmarks.md).
+        self.rows_in_flight = chain.memory_budget_mib * 2**20 // BYTES_PER_ROW_IN_FLIGHT
 
     def head(self) -> int:
         return evm_chain.head(self.client)

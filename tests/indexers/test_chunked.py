@@ -1,9 +1,15 @@
-"""Chunk planning: a fixed grid, so files are the same whatever range was asked for."""
+"""Chunk planning: a fixed grid, so files are the same whatever range was asked for; chunks
+in flight bounded by their rows."""
 
 from __future__ import annotations
 
+import threading
+import time
+
+import pytest
+
 from depinrev.lake import DATASETS, Lake
-from indexers.chunked import aligned_range, plan_chunks, writer_lock
+from indexers.chunked import admissible, aligned_range, plan_chunks, run_budgeted, writer_lock
 
 
 def test_chunks_follow_the_grid():
@@ -48,3 +54,58 @@ def test_taking_the_writer_lock_removes_temp_files_a_killed_writer_left(tmp_path
     with writer_lock(lake, "net-a", 1):
         assert not half_chunk.exists() and not half_cp.exists()
     assert kept.exists() and theirs.exists()
+
+
+def test_admission_keeps_the_rows_in_flight_within_the_budget():
+    # (in flight, workers, budget, estimate) -> may one more start
+    assert admissible(0, 4, 100, None)  # nothing runs: the first chunk always starts
+    assert not admissible(1, 4, 100, None)  # size unknown: the first chunk runs alone
+    assert admissible(1, 4, 100, 50)  # 2 x 50 <= 100
+    assert not admissible(2, 4, 100, 50)  # 3 x 50 > 100
+    assert admissible(3, 4, 1_000, 10)
+    assert not admissible(4, 4, 1_000, 10)  # never more than the workers
+    assert admissible(0, 4, 100, 5_000)  # larger than the whole budget: it runs, alone
+    assert not admissible(1, 4, 100, 5_000)
+    assert not admissible(1, 4, 1, 0)  # empty chunks count as one row each
+
+
+class _Tracker:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.peak_rows = 0
+        self.peak_count = 0
+
+    def __call__(self, rows: int) -> int:
+        with self.lock:
+            self.now += 1
+            self.peak_count = max(self.peak_count, self.now)
+        time.sleep(0.02)
+        with self.lock:
+            self.now -= 1
+        return rows
+
+
+def test_budgeted_pool_runs_equal_chunks_as_many_as_the_budget_holds():
+    t = _Tracker()
+    got = list(run_budgeted(t, [10] * 12, workers=4, budget=25, cost=lambda r: r))
+    assert sorted(got) == [10] * 12
+    assert t.peak_count == 2  # 25 rows hold two 10-row chunks, not three, not four
+
+
+def test_a_chunk_larger_than_the_budget_runs_alone_and_never_blocks_the_rest():
+    t = _Tracker()
+    costs = [3, 500, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]
+    got = list(run_budgeted(t, costs, workers=4, budget=10, cost=lambda r: r))
+    assert sorted(got) == sorted(costs)
+    assert t.peak_count <= 3  # 3 x 3 <= 10 < 4 x 3
+
+
+def test_budgeted_pool_raises_the_first_error():
+    def fn(i: int) -> int:
+        if i == 3:
+            raise ValueError("chunk 3 failed")
+        return i
+
+    with pytest.raises(ValueError, match="chunk 3 failed"):
+        list(run_budgeted(fn, range(8), workers=2, budget=100, cost=lambda r: 1))

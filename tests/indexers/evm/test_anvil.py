@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -160,6 +161,42 @@ def test_rerun_skips_done_chunks_and_overwrite_gives_identical_bytes(indexed):
     assert _stats(lake) == stats
     index_network(config, "akash-devnet", lake, overwrite=True)
     assert _hashes(lake) == before
+
+
+def test_chunks_admitted_one_at_a_time_by_rows_write_byte_identical_files(
+    indexed, tmp_path, monkeypatch
+):
+    """A row budget smaller than any chunk runs the chunks one after another (never more in
+    flight) and writes the same bytes as the default budget, which runs them four at once."""
+    from indexers.evm import extract
+
+    config, lake, _ = indexed
+    reference = {k: v for k, v in _hashes(lake).items() if "akash-devnet" in k}
+    assert reference
+    monkeypatch.setattr(extract, "BYTES_PER_ROW_IN_FLIGHT", 2**20)  # 1 MiB -> 1 row
+    tight = config.model_copy(update={"chains": {
+        k: c.model_copy(update={"memory_budget_mib": 1}) for k, c in config.chains.items()
+    }})
+    lock, now, peak = threading.Lock(), [0], [0]
+    original = extract.EvmSession.index_chunk
+
+    def counted(self, start, end):
+        assert self.rows_in_flight == 1
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        try:
+            time.sleep(0.01)
+            return original(self, start, end)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(extract.EvmSession, "index_chunk", counted)
+    report = index_network(tight, "akash-devnet", tmp_path / "lake")
+    assert sum(c.chunks_indexed for c in report.chains) >= 4
+    assert peak[0] == 1
+    assert _hashes(tmp_path / "lake") == reference
 
 
 CRASH_NETWORK, CRASH_CHUNK = "akash-devnet", 3  # the network's fourth chunk dies mid-write
