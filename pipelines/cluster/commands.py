@@ -19,6 +19,9 @@ app = typer.Typer(help="PostgreSQL, Redis, Celery workers, Dagster webserver and
 RootOpt = Annotated[Path, typer.Option("--dir", help="where the cluster keeps its servers' data, "
                                        "logs and working directories")]
 DEFAULT_ROOT = Path("data/cluster")
+DEVNET_DIR = Path("data/devnet")
+# written by `up` when it started the devnet, so `down` stops it too
+DEVNET_MARKER = "devnet-started-by-up"
 
 
 def _layout(root: Path, config: Path | None = None, lake: Path | None = None,
@@ -54,13 +57,26 @@ def up(
 
     console = out()
     cfg = (config or default_config_path()).resolve()
+    started_devnet = False
     if devnet:
-        from devnet.api import devnet_up
+        from devnet.api import devnet_status, devnet_up
 
-        devnet_up(cfg, Path("data/devnet"), reuse_running=True, log=console.print)
+        started_devnet = not any(r["alive"] for r in devnet_status(DEVNET_DIR))
+        devnet_up(cfg, DEVNET_DIR, reuse_running=True, log=console.print)
     layout = Layout.under(root, cfg, lake, warehouse)
-    state = cluster_up(layout, workers=workers, webserver_port=port,
-                       redeliver_after=redeliver_after, log=console.print)
+    try:
+        state = cluster_up(layout, workers=workers, webserver_port=port,
+                           redeliver_after=redeliver_after, log=console.print)
+    except BaseException:
+        if started_devnet:  # leave nothing running that this call started
+            from devnet.api import devnet_down
+
+            devnet_down(DEVNET_DIR, log=console.print)
+        raise
+    if started_devnet:  # `down` stops the devnet only if `up` started it
+        marker = root / DEVNET_MARKER
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(DEVNET_DIR.resolve()) + "\n")
     _print_status(state)
     console.print(f"Dagster UI: {state.url}; backfill: depinrev backfill --url {state.url} "
                   "--from 2025-01-01 --to 2025-03-31; stop: depinrev cluster down")
@@ -75,6 +91,12 @@ def down(root: RootOpt = DEFAULT_ROOT) -> None:
     layout = _layout(root)
     assert isinstance(layout, Layout)
     stopped = cluster_down(layout, log=out().print)
+    marker = root / DEVNET_MARKER
+    if marker.exists():  # the devnet `up` started (one it found running is left running)
+        from devnet.api import devnet_down
+
+        stopped += devnet_down(marker.read_text().strip(), log=out().print)
+        marker.unlink()
     out().print(f"cluster down: {len(stopped)} processes stopped" if stopped
                 else f"no cluster runs from {root}")
 
