@@ -14,11 +14,13 @@ Retries, backoff and strict responses are the transport's (chains.transport.Json
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,9 +149,11 @@ class SubstrateClient:
     def close(self) -> None:
         self.rpc.close()
 
-    def _call(self, method: str, params: list[Any], what: str) -> Any:
+    @contextlib.contextmanager
+    def _pruned_as_state_pruned(self, what: str) -> Iterator[None]:
+        """A node's "state discarded" error becomes StatePruned naming `what`."""
         try:
-            result = self.rpc.call(method, params)
+            yield
         except RpcError as exc:
             if _is_pruned(exc):
                 raise StatePruned(
@@ -157,19 +161,15 @@ class SubstrateClient:
                     "use an archive node for old blocks"
                 ) from exc
             raise
-        return result
+
+    def _call(self, method: str, params: list[Any], what: str) -> Any:
+        with self._pruned_as_state_pruned(what):
+            return self.rpc.call(method, params)
 
     def _batch(self, method: str, params: list[list[Any]], what: str) -> list[Any]:
         """One JSON-RPC batch of calls of one method (results in order)."""
-        try:
+        with self._pruned_as_state_pruned(what):
             return self.rpc.batch(method, params)
-        except RpcError as exc:
-            if _is_pruned(exc):
-                raise StatePruned(
-                    f"{self.url}: {what}: the node no longer keeps it ({exc.message}); "
-                    "use an archive node for old blocks"
-                ) from exc
-            raise
 
     # --- identity and head ---------------------------------------------------------------
     def genesis_hash(self) -> str:
