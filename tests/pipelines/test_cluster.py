@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -30,6 +31,8 @@ import pytest
 from dagster._core.events import DagsterEventType
 
 from depinrev.config import load_config
+from depinrev.lake import Lake
+from indexers.chunked import writer_lock
 from indexers.dispatch import index_network
 from pipelines.cluster.coordinator import writer_tag
 from pipelines.cluster.servers import Layout, State, cluster_env, down, up
@@ -157,17 +160,36 @@ def test_a_backfill_through_the_cluster_lands_on_both_workers_and_writes_the_sam
 ):
     c = cluster
     _fresh_lake(c)
+    # Half the networks on one day, the other half on the next: Dagster groups the backfill
+    # into a run per day over that day's networks, and since the two runs write disjoint
+    # networks the run queue starts them together. The test holds every network's writer lock
+    # (as a `depinrev index` outside the queue would) until both steps have started, so both
+    # are running at once; a worker holds one step at a time (solo pool, prefetch 1, late
+    # acknowledgement), so they run on the two workers by construction, not by chance. (Steps
+    # of a day take a second or two here: left alone, one worker may well take both.)
+    order = c.instance.get_dynamic_partitions("network")
+    halves = {"2025-01-01": order[: len(order) // 2], "2025-01-02": order[len(order) // 2 :]}
+    keys = [k for day, names in halves.items()
+            for k in partition_keys(names, date.fromisoformat(day), date.fromisoformat(day))]
     t0 = time.monotonic()
-    bid = _backfill(c, NAMES, "2025-01-01", "2025-01-02", "cluster: both workers")
-    # the backfill policy groups the partitions along the shorter dimension: a run per day,
-    # each over every network
+    with _writers_held(c, NAMES):
+        bid = c.web.launch_backfill(keys, "cluster: both workers")
+        # both steps wait on the writer locks at once, one in each worker
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            runs = _runs(c, bid)
+            if len(runs) == 2 and all(_step_started(c, r.run_id) for r in runs):
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"the two steps never ran at once: {_runs(c, bid)}")
     runs = _wait_runs(c, bid, 2, timeout=600)
     backfill_seconds = time.monotonic() - t0
     assert len(runs) == 2
     assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-    # each run carries the writer tag of every network it writes (the run queue's limit)
-    for r in runs:
-        assert {n for n in NAMES if r.tags.get(writer_tag(n))} == set(NAMES)
+    # each run carries the writer tag of every network it writes, and of no other
+    tagged = sorted(sorted(n for n in NAMES if r.tags.get(writer_tag(n))) for r in runs)
+    assert tagged == sorted(sorted(names) for names in halves.values())
 
     workers = {p.node: p.pid for p in c.state.workers()}
     ran_on = [_ran_on(c, r.run_id) for r in runs]
@@ -180,9 +202,27 @@ def test_a_backfill_through_the_cluster_lands_on_both_workers_and_writes_the_sam
         assert workers[str(where["celery_node"])] == where["pid"]
 
     single = tmp_path / "single" / "lake"
-    _single_process(single, NAMES, "2025-01-01", "2025-01-02")
+    for day, names in halves.items():
+        _single_process(single, names, day, day)
     assert _hashes(single) and _hashes(c.layout.lake) == _hashes(single)
     print(f"\ncluster up {c.startup_seconds:.1f} s, backfill {backfill_seconds:.1f} s")
+
+
+@contextmanager
+def _writers_held(c: Cluster, names: list[str]) -> Iterator[None]:
+    """Hold the lake's writer lock of each network (its first chain's): the indexer's fcntl
+    lock, which a worker's step waits on."""
+    config = load_config(DEVNET_CONFIG)
+    lake = Lake(c.layout.lake)
+    with ExitStack() as stack:
+        for n in names:
+            chain_id = config.any_chain(config.chains_of(n)[0]).chain_id
+            stack.enter_context(writer_lock(lake, n, chain_id))
+        yield
+
+
+def _step_started(c: Cluster, run_id: str) -> bool:
+    return bool(c.instance.all_logs(run_id, of_type=DagsterEventType.STEP_START))
 
 
 def test_cluster_status_says_what_runs_where(cluster):
