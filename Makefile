@@ -7,6 +7,9 @@ export UV_PYTHON_DOWNLOADS := never
 export DO_NOT_TRACK := 1
 UV := python3 -m uv
 ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+# pytest-xdist workers of `make test`: two on the 2-core machine the suite is timed on (the
+# long modules mostly wait on Dagster's daemon and the cluster, so two overlap those waits)
+TEST_WORKERS ?= 2
 
 .PHONY: bootstrap browser cluster-deps cluster demo test soak lint contracts clean-data bench bench-tao ui
 
@@ -41,10 +44,11 @@ cluster-deps:
 cluster: bootstrap cluster-deps
 	$(UV) run depinrev cluster up
 
-## test: lint and the whole test suite (unit, real anvil, real DuckDB/dbt, Dagster, Chromium)
+## test: lint and the whole test suite (unit, real anvil, real DuckDB/dbt, Dagster, Chromium),
+## on $(TEST_WORKERS) xdist workers, a test module per worker at a time
 test: bootstrap browser cluster-deps
 	$(UV) run ruff check .
-	$(UV) run pytest -q
+	$(UV) run pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 ## soak: the long repeated trials left out of `make test` (pytest marker `soak`): every RPC fault
 ## class x 10 seeds x chain kind (docs/reliability.md), kill trials of index and build

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+
+# Under pytest-xdist each worker parses the dbt project into a target folder of its own (the
+# project's manifest is prepared when `pipelines` is first imported): two workers parsing into
+# dbt/target at once would read each other's half-written files.
+if os.environ.get("PYTEST_XDIST_WORKER") and "DBT_TARGET_PATH" not in os.environ:
+    os.environ["DBT_TARGET_PATH"] = str(
+        Path(__file__).resolve().parents[1] / "dbt" / "target" / os.environ["PYTEST_XDIST_WORKER"]
+    )
 
 from tests.support.devnet import BuiltDevnet, devnet_for_test, index_and_build
 
@@ -26,3 +37,4 @@ def reorg_devnet(tmp_path_factory, shared_devnet):
     """A devnet of its own for a test that rewrites the chain; its ports win while it runs."""
     with devnet_for_test("reorg", tmp_path_factory.mktemp("devnet-reorg")) as state:
         yield state
+
