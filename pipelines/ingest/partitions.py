@@ -24,9 +24,13 @@ LAST_DAY_ENV = "DEPINREV_LAST_DAY"
 
 
 def day_partitions(last_day: str | None) -> dg.DailyPartitionsDefinition:
-    """UTC days from HISTORY_START through `last_day` (YYYY-MM-DD), or up to today if None."""
+    """UTC days from HISTORY_START through `last_day` (YYYY-MM-DD), or through today if None.
+
+    Today is a partition while it runs (`end_offset=1`; Dagster's default stops at yesterday):
+    its run indexes the day's blocks final so far, which is what `hourly_ingest` asks for
+    every hour, and a later run of the same day resumes from them."""
     if not last_day:
-        return dg.DailyPartitionsDefinition(start_date=HISTORY_START, timezone="UTC")
+        return dg.DailyPartitionsDefinition(start_date=HISTORY_START, timezone="UTC", end_offset=1)
     end = date.fromisoformat(last_day) + timedelta(days=1)  # end_date is exclusive
     return dg.DailyPartitionsDefinition(
         start_date=HISTORY_START, end_date=end.isoformat(), timezone="UTC"

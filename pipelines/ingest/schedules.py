@@ -1,12 +1,12 @@
 """Ingest automation: keep network partitions in sync with the configuration, and index
 newly finalized blocks of the current day every hour (off by default)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from pipelines.ingest.assets import index_lake
-from pipelines.ingest.partitions import network_day_key, networks
+from pipelines.ingest.partitions import days, network_day_key, networks
 from pipelines.resources import NetworkConfigResource
 
 ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.assets(index_lake))
@@ -39,11 +39,28 @@ def sync_network_partitions(
 )
 def hourly_ingest(
     context: dg.ScheduleEvaluationContext, network_config: NetworkConfigResource
-) -> list[dg.RunRequest]:
+) -> list[dg.RunRequest] | dg.SkipReason:
     when = context.scheduled_execution_time or datetime.now(UTC)
+    return hourly_requests(when, sorted(network_config.load().networks), days)
+
+
+def hourly_requests(
+    when: datetime, names: list[str], day_def: dg.DailyPartitionsDefinition
+) -> list[dg.RunRequest] | dg.SkipReason:
+    """A run per network for the day of `when` (UTC), keyed by the hour so each hour runs once;
+    a skip, saying why, when that day is not a partition (a devnet location's days end with
+    its simulated history: DEPINREV_LAST_DAY)."""
     day = when.astimezone(UTC).strftime("%Y-%m-%d")
     hour = when.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+    end = day_def.end
+    if start < day_def.start or (end is not None and start >= end):
+        last = (end - timedelta(days=1)).strftime("%Y-%m-%d") if end is not None else "today"
+        return dg.SkipReason(
+            f"{day} is not a day partition here (the days run from "
+            f"{day_def.start.strftime('%Y-%m-%d')} to {last})"
+        )
     return [
         dg.RunRequest(run_key=f"{network}:{hour}", partition_key=network_day_key(network, day))
-        for network in sorted(network_config.load().networks)
+        for network in names
     ]
