@@ -182,6 +182,23 @@ def test_identity_tests_fail_on_a_misplaced_base_unit(built: Built, tmp_path: Pa
         f.startswith(e) for f, e in zip(failed, expected, strict=True)), failed
 
 
+def test_unique_key_test_finds_a_duplicated_row(built: Built, tmp_path: Path) -> None:
+    """The unique-combination test (two passes: key hashes, then the keys) fails on one row
+    stored twice, and on nothing else."""
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(built.db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("""insert into marts.fct_network_revenue_quarterly
+            select * from marts.fct_network_revenue_quarterly
+            where network = 'render-devnet' order by quarter limit 1""")
+    res = run_dbt_build(db, tmp_path / "dbt", ["fct_network_revenue_quarterly"], command="test")
+    failed = sorted(n.unique_id.split(".")[2] for n in res.failed_tests)
+    assert not res.success
+    assert len(failed) == 1 and failed[0].startswith(
+        "unique_combination_of_columns_fct_network_revenue_quarterly_network__quarter__token"
+    ), failed
+
+
 def test_prices_precedence_and_no_silent_zero(built: Built) -> None:
     with duckdb.connect(str(built.db), read_only=True) as con:
         akt = con.execute("select price_usd::varchar, price_source from marts.fct_token_prices "
