@@ -41,21 +41,44 @@ spine as (
     inner join network_tokens on network_quarters.network = network_tokens.network
 ),
 
+-- One row per event and its quarter and token first, then the quarter (as in
+-- fct_network_revenue_daily: no count(distinct ...) over a quarter's events, which ran out of
+-- memory at 1GB on a Bittensor year).
+per_event as (
+    select
+        network,
+        quarter,
+        token,
+        chain_id,
+        transaction_hash,
+        log_index,
+        {% for l in labels %}
+        sum(amount_raw) filter (where label = '{{ l }}') as {{ l }}_raw,
+        sum(usd_value) filter (where label = '{{ l }}') as {{ l }}_usd_priced,
+        {% endfor %}
+        count(*) as labelled_row_count,
+        count(*) filter (where price_usd is null) as unpriced_row_count,
+        min(block_number) as first_event_block,
+        max(block_number) as last_event_block
+    from events
+    group by network, quarter, token, chain_id, transaction_hash, log_index
+),
+
 totals as (
     select
         network,
         quarter,
         token,
         {% for l in labels %}
-        sum(amount_raw) filter (where label = '{{ l }}') as {{ l }}_raw,
-        sum(usd_value) filter (where label = '{{ l }}') as {{ l }}_usd_priced,
+        sum({{ l }}_raw) as {{ l }}_raw,
+        sum({{ l }}_usd_priced) as {{ l }}_usd_priced,
         {% endfor %}
-        count(distinct (chain_id, transaction_hash, log_index)) as event_count,
-        count(*) as labelled_row_count,
-        count(*) filter (where price_usd is null) as unpriced_row_count,
-        min(block_number) as first_event_block,
-        max(block_number) as last_event_block
-    from events
+        count(*) as event_count,
+        cast(sum(labelled_row_count) as bigint) as labelled_row_count,
+        cast(sum(unpriced_row_count) as bigint) as unpriced_row_count,
+        min(first_event_block) as first_event_block,
+        max(last_event_block) as last_event_block
+    from per_event
     group by network, quarter, token
 ),
 
