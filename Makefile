@@ -67,8 +67,8 @@ bench: bootstrap
 
 ## bench-tao: a synthetic Finney year: days indexed from a replay node (throughput, RSS per
 ## day), a 365-day lake (~87M rows) in the exact lake schema, the warehouse built on it from
-## scratch and with one day added (docs/benchmarks.md, "Bittensor"); about an hour, so it is
-## not part of `make bench`
+## scratch and with one day added (docs/benchmarks.md, "Bittensor"); about 14 minutes on an
+## idle machine, so it is not part of `make bench`
 bench-tao: bootstrap
 	$(UV) run python bench/tao.py --days 3
 
