@@ -37,4 +37,3 @@ def reorg_devnet(tmp_path_factory, shared_devnet):
     """A devnet of its own for a test that rewrites the chain; its ports win while it runs."""
     with devnet_for_test("reorg", tmp_path_factory.mktemp("devnet-reorg")) as state:
         yield state
-
