@@ -11,14 +11,21 @@ ANVIL := node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
 # long modules mostly wait on Dagster's daemon and the cluster, so two overlap those waits)
 TEST_WORKERS ?= 2
 
-.PHONY: bootstrap browser cluster-deps cluster demo test soak lint contracts clean-data bench bench-tao ui
+.PHONY: bootstrap bytecode browser cluster-deps cluster demo test soak lint contracts clean-data bench bench-tao ui
 
-bootstrap: .venv/.synced $(ANVIL)
+bootstrap: .venv/.synced $(ANVIL) bytecode
 
+# Installed with their bytecode (uv does not compile by default): where PYTHONDONTWRITEBYTECODE
+# is set, as on these machines, every process otherwise compiles each module it imports from
+# source, ~0.5 s of a CLI run and more for every Dagster run process (docs/benchmarks.md)
 .venv/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
+
+# the project's own packages likewise (incremental: only changed modules are compiled again)
+bytecode: .venv/.synced
+	@$(UV) run --frozen python -m compileall -q -j 0 depinrev chains indexers warehouse pipelines devnet bench
 
 $(ANVIL): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -295,7 +295,13 @@ def main() -> None:
         "--ports", default="", help="eth,arb,dense anvil ports (default: BENCH_PORT + 0, 1, 2)"
     )
     ap.add_argument("--results-json", type=Path, help="also write the figures here as JSON")
+    ap.add_argument(
+        "--dense-only", action="store_true",
+        help="the dense chain alone: (a), (b), (c) of --only on it, no devnet (prints, no doc)",
+    )
     args = ap.parse_args()
+    if args.dense_only:
+        args.no_doc = True  # the doc's table is the whole bench's
     only = (
         set(args.only.split(","))
         if args.only
@@ -307,6 +313,8 @@ def main() -> None:
             PORTS[k] = int(port)
     if args.data_dir == REPO / "bench" / ".cache" / "devnet":
         args.data_dir = CACHE / "devnet"
+    if args.dense_only:
+        only = (only & {"a", "b", "c"}) | {"dense"}
 
     from depinrev.config import load_config
     from devnet import api as devnet_api
@@ -320,13 +328,15 @@ def main() -> None:
     cryo_py = ensure_cryo() if "b" in only else None
     data = args.data_dir
     t0 = time.perf_counter()
-    # Latest-state cache: a dump with every block's state is too big at this scale (see
-    # devnet_up). The run that replays keeps its chains, with their history, for the audit.
-    state = devnet_up(
-        CONFIG, data, seed=7, scale=args.scale, use_cache=True, keep_history=False, log=say
-    )
-    say(f"devnet ready ({state.source}) in {time.perf_counter() - t0:.1f}s")
-    NODE_PIDS[:] = [c.pid for c in state.chains.values() if c.pid is not None]
+    state = None
+    if not args.dense_only:
+        # Latest-state cache: a dump with every block's state is too big at this scale (see
+        # devnet_up). The run that replays keeps its chains, with their history, for the audit.
+        state = devnet_up(
+            CONFIG, data, seed=7, scale=args.scale, use_cache=True, keep_history=False, log=say
+        )
+        say(f"devnet ready ({state.source}) in {time.perf_counter() - t0:.1f}s")
+        NODE_PIDS[:] = [c.pid for c in state.chains.values() if c.pid is not None]
     dense = None
     try:
         if "dense" in only:
@@ -346,7 +356,8 @@ def main() -> None:
             from devnet.api import stop_pid
 
             stop_pid(dense.pid)
-        devnet_down(data)
+        if state is not None:
+            devnet_down(data)
     _report(args, results)
 
 
@@ -378,7 +389,8 @@ def _bench(
 ) -> dict[str, Any]:
     from depinrev.config import load_config
 
-    p = plan(cfg, state, args.chunk_size)
+    # Without the devnet (--dense-only) the rounds measure the dense chain alone.
+    p = plan(cfg, state, args.chunk_size) if state is not None else None
     dp: dict[str, Any] | None = None
     if dense is not None:
         dense_cfg = load_config(DENSE_CONFIG)
@@ -402,13 +414,13 @@ def _bench(
     }
     for rep in range(args.reps):
         say(f"--- run {rep + 1}/{args.reps}")
-        if "a" in only:
+        if "a" in only and p is not None:
             for key, parse in (("ceiling", False), ("ceiling_parsed", True)):
                 spec = {"requests": p["requests"], "in_flight": args.concurrency, "parse": parse}
                 r = measure(py_worker("ceiling"), spec, key)
                 series[key].runs.append(r)
                 say(f"{key}: {r.result['logs']} logs in {r.result['seconds']:.2f}s, {mib(r.rss)}")
-        if "b" in only and cryo_py is not None:
+        if "b" in only and cryo_py is not None and p is not None:
             spec = {
                 "jobs": p["cryo_jobs"],
                 "output_dir": str(CACHE / "cryo-out"),
@@ -417,7 +429,7 @@ def _bench(
             r = measure([str(cryo_py), str(REPO / "bench" / "cryo_worker.py")], spec, "cryo")
             series["cryo"].runs.append(r)
             say(f"cryo: {r.result['logs']} logs in {r.result['seconds']:.2f}s, {mib(r.rss)}")
-        if "c" in only:
+        if "c" in only and p is not None:
             spec = {**base, "lake": str(lake), "networks": networks}
             r = measure(py_worker("depinrev"), spec, "depinrev")
             series["depinrev"].runs.append(r)
@@ -437,7 +449,7 @@ def _bench(
             say(f"query: {r.result['rows']} rows in {r.result['seconds'] * 1000:.0f} ms")
 
     mem: dict[str, Run] = {}
-    if "mem" in only:
+    if "mem" in only and p is not None:
         rng = p["ranges"]["ethereum-devnet"]
         third = rng[0] + (rng[1] - rng[0]) // 3
         variants = {
