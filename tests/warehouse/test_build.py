@@ -175,7 +175,7 @@ def test_identity_tests_fail_on_a_misplaced_base_unit(built: Built, tmp_path: Pa
     expected = [
         "expression_is_true_fct_revenue_events_event_amount_raw_share_numerator_amount_raw_",
         "null_exactly_when_unobservable_fct_network_revenue_daily_fees_raw__fees",
-        "split_adds_up_fct_revenue_events_network__chain_id__transaction_hash__log_index_",
+        "split_adds_up_fct_revenue_events_network__chain_id__block_number__transaction_has",
         "sums_to_fct_network_revenue_daily_protocol_revenue_raw__holders_revenue_raw__revenue_",
     ]
     assert len(failed) == len(expected) and all(

@@ -4,34 +4,8 @@
 -- `unobservable`, int_network_unobservable) is NULL, with unobservable_figures and
 -- unobservable_reason saying which and why.
 {% set labels = ['fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
-with events as (
-    select * from {{ ref('fct_revenue_events') }}
-),
-
--- One row per event and its day and token first, then the day: counting distinct events inside
--- each day's group (count(distinct ...)) ran out of memory at the profile's 1GB on a Bittensor
--- year (158M labelled rows); two plain group-bys spill to disk as they need.
-per_event as (
-    select
-        network,
-        block_date,
-        token,
-        chain_id,
-        transaction_hash,
-        log_index,
-        any_value(quarter) as quarter,
-        any_value(token_symbol) as token_symbol,
-        any_value(decimals) as decimals,
-        {% for l in labels %}
-        sum(amount_raw) filter (where label = '{{ l }}') as {{ l }}_raw,
-        sum(usd_value) filter (where label = '{{ l }}') as {{ l }}_usd_priced,
-        {% endfor %}
-        count(*) as labelled_row_count,
-        count(*) filter (where price_usd is null) as unpriced_row_count,
-        min(block_number) as first_block,
-        max(block_number) as last_block
-    from events
-    group by network, block_date, token, chain_id, transaction_hash, log_index
+with per_event as (
+    select * from {{ ref('int_revenue_per_event') }}
 ),
 
 daily as (
@@ -49,8 +23,8 @@ daily as (
         count(*) as event_count,
         cast(sum(labelled_row_count) as bigint) as labelled_row_count,
         cast(sum(unpriced_row_count) as bigint) as unpriced_row_count,
-        min(first_block) as first_block,
-        max(last_block) as last_block
+        min(block_number) as first_block,
+        max(block_number) as last_block
     from per_event
     group by network, block_date, token
 ),

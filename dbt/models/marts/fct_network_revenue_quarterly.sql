@@ -8,8 +8,8 @@
 -- network declares unobservable is NULL (never an audited 0), with unobservable_figures and
 -- unobservable_reason.
 {% set labels = ['fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
-with events as (
-    select * from {{ ref('fct_revenue_events') }}
+with per_event as (
+    select * from {{ ref('int_revenue_per_event') }}
 ),
 
 audits as (
@@ -25,43 +25,20 @@ network_tokens as (
     inner join {{ ref('stg_config__source_tokens') }} as st
         on rules.network = st.network and rules.source = st.source
     union
-    select distinct network, token from events
+    select distinct network, token from per_event
 ),
 
 network_quarters as (
     select network, quarter from audits
     where quarter_completeness = 'complete' or audit_status in ('fail', 'error')
     union
-    select network, quarter from events
+    select distinct network, quarter from per_event
 ),
 
 spine as (
     select network_quarters.network, network_quarters.quarter, network_tokens.token
     from network_quarters
     inner join network_tokens on network_quarters.network = network_tokens.network
-),
-
--- One row per event and its quarter and token first, then the quarter (as in
--- fct_network_revenue_daily: no count(distinct ...) over a quarter's events, which ran out of
--- memory at 1GB on a Bittensor year).
-per_event as (
-    select
-        network,
-        quarter,
-        token,
-        chain_id,
-        transaction_hash,
-        log_index,
-        {% for l in labels %}
-        sum(amount_raw) filter (where label = '{{ l }}') as {{ l }}_raw,
-        sum(usd_value) filter (where label = '{{ l }}') as {{ l }}_usd_priced,
-        {% endfor %}
-        count(*) as labelled_row_count,
-        count(*) filter (where price_usd is null) as unpriced_row_count,
-        min(block_number) as first_event_block,
-        max(block_number) as last_event_block
-    from events
-    group by network, quarter, token, chain_id, transaction_hash, log_index
 ),
 
 totals as (
@@ -76,8 +53,8 @@ totals as (
         count(*) as event_count,
         cast(sum(labelled_row_count) as bigint) as labelled_row_count,
         cast(sum(unpriced_row_count) as bigint) as unpriced_row_count,
-        min(first_event_block) as first_event_block,
-        max(last_event_block) as last_event_block
+        min(block_number) as first_event_block,
+        max(block_number) as last_event_block
     from per_event
     group by network, quarter, token
 ),
