@@ -4,7 +4,9 @@ the bounded worker pool, and (for the non-EVM readers) row tables and blocks.
 The EVM reader decodes whole columns; the Solana and Cosmos readers produce few rows per
 chunk (burns, escrow payouts) from parsed JSON, so they build tables from row dicts here and
 write them exactly as the EVM reader does: one file per dataset per grid chunk, the blocks
-file last, then the checkpoint record.
+file last, then the checkpoint record. The Substrate reader (~240,000 rows a Bittensor day)
+appends its rows to one list per column and makes them into a table at once
+(`amount_columns`, `sorted_table`): the same table for ~10x less CPU than row dicts.
 """
 
 from __future__ import annotations
@@ -122,6 +124,30 @@ def amount_fields(name: str, value: int | str | None) -> dict[str, Any]:
         n = int(text)
         return {name: Decimal(n) if -_D38 < n < _D38 else None, f"{name}_str": str(n)}
     return {name: None, f"{name}_str": text}
+
+
+def amount_columns(values: list[int | None]) -> tuple[pa.Array, pa.Array]:
+    """The two lake columns of exact integer amounts at once, what `amount_fields` gives row
+    by row: decimal128(38,0) where the integer fits (else NULL), and its decimal string."""
+    fits = [v if v is None or -_D38 < v < _D38 else None for v in values]
+    return (pa.array(fits, pa.decimal128(38, 0)),
+            pa.array([None if v is None else str(v) for v in values], pa.string()))
+
+
+def sorted_table(t: pa.Table) -> pa.Table:
+    """A lake table in the lake's row order (block number, then log index): as it is when its
+    rows already are (checked), else sorted (stable)."""
+    if t.num_rows > 1:
+        block = t["block_number"].to_numpy()
+        log_index = t["log_index"].to_numpy()
+        ordered = (block[1:] > block[:-1]) | (
+            (block[1:] == block[:-1]) & (log_index[1:] >= log_index[:-1]))
+        if not ordered.all():
+            order = pc.sort_indices(
+                t, sort_keys=[("block_number", "ascending"), ("log_index", "ascending")]
+            )
+            t = t.take(order)
+    return t
 
 
 def rows_table(dataset: str, rows: list[dict[str, Any]]) -> pa.Table:

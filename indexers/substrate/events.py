@@ -22,18 +22,31 @@ The revenue events (docs/readers.md, "Bittensor reader"), amounts in rao:
 - `key_swap_cost`: `HotkeySwapped` / `ColdkeySwapped`, the cost taken like a registration burn.
 
 Branches follow the runtime's specVersion, never dates.
+
+What is decoded how (`RuntimeDecoder.revenue_records`): every record is located by the
+runtime's type layout (indexers.substrate.layout), without decoding. The records the reader
+needs are the revenue records and, in an extrinsic holding a cost event, every record of it.
+Of these, the events in `DIRECT_RECORDS` (the revenue events and the Withdraw and Transfer a
+cost is taken from) whose fields all have a fixed size and are unsigned integers or 32-byte
+values are read straight from their bytes, at the offsets and in the kinds the metadata gives
+(names or positions from the metadata; an AccountId32 as 32 bytes): on Finney nearly every
+record read is one of them, and one `struct` unpack costs a small part of a bt-decode record.
+Every other record needed (e.g. an ExtrinsicSuccess beside a registration, or any of those
+events in a runtime where a field is of another kind) is decoded by bt-decode and checked to
+be the pallet, event and phase it was located as. The first record of each directly read
+event a decoder meets is decoded by bt-decode as well, and the two readings must be equal.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import bt_decode
 
 from chains.substrate import compact_encode
-from indexers.substrate.layout import EventsLayout, LayoutError, RecordSpan
+from indexers.substrate.layout import ALL_EVENTS, EventsLayout, FieldsReader, LayoutError
 
 # From this spec version a registration's TAO is a Balances.Transfer to the subnet account
 # (NETWORKS.md: Withdraw up to 402, Transfer from 411; versions between follow the earlier).
@@ -57,6 +70,12 @@ REVENUE_RECORDS = frozenset(
      ("SubtensorModule", "StakeRemoved")]
     + [("SubtensorModule", name) for name in _COST_EVENTS]
 )
+
+
+_COST_RECORDS = frozenset(("SubtensorModule", name) for name in _COST_EVENTS)
+# The records whose values are read from their bytes when their layout is fixed: the revenue
+# records and the two siblings a cost is taken from.
+DIRECT_RECORDS = REVENUE_RECORDS | {("Balances", "Withdraw"), ("Balances", "Transfer")}
 
 
 class EventShapeError(ValueError):
@@ -94,10 +113,25 @@ class RuntimeDecoder:
         self.registry = bt_decode.PortableRegistry.from_metadata_v15(md)
         doc = json.loads(md.to_json())
         self.events_type = _events_type_id(doc)
-        self.layout = EventsLayout(doc, self.events_type)
+        self.layout = layout = EventsLayout(doc, self.events_type)
         self._record_type = f"scale_info::{self.layout.record_type}"
+        # `locate` marks: 1 a revenue record, 2 a cost event (every record of its extrinsic)
+        self._keep = layout.keep_table(REVENUE_RECORDS)
+        layout.keep_table(_COST_RECORDS, 2, self._keep)
+        # the events read from their bytes (the module docstring), by key
+        self.readers: dict[int, FieldsReader] = {}
+        for name in DIRECT_RECORDS:
+            key = layout.keys.get(name)
+            reader = None if key is None else layout.fields_reader(key)
+            if key is not None and reader is not None:
+                self.readers[key] = reader
+        self._phases = {i: n.lower() for i, n in layout.phase_names.items()}
+        self._phases[layout.apply_extrinsic] = "apply_extrinsic"
+        # keys whose direct reading has been compared with bt-decode's (first record of each)
+        self.checked: set[int] = set()
 
     def decode(self, events_scale: bytes) -> list[EventRecord]:
+        """Every record of a block, all decoded by bt-decode."""
         try:
             raw = bt_decode.decode(f"scale_info::{self.events_type}", self.registry, events_scale)
         except Exception as exc:  # bt-decode raises plain exceptions for bad bytes
@@ -105,37 +139,109 @@ class RuntimeDecoder:
                 f"System.Events does not decode with the metadata of spec {self.spec_version}: "
                 f"{exc}"
             ) from exc
-        return [record_of(i, r) for i, r in enumerate(raw)]
+        out = []
+        for i, r in enumerate(raw):
+            rec = record_of(i, r)
+            reader = self.readers.get(self.layout.keys.get((rec.pallet, rec.name), -1))
+            out.append(rec if reader is None else _with_bytes32(rec, reader))
+        return out
 
     def revenue_records(self, blocks: list[bytes]) -> list[tuple[int, list[EventRecord]]]:
-        """Of each block's System.Events: the number of records, and decoded (by bt-decode)
-        only those `revenue_events` reads: the revenue events themselves and every record of
-        an extrinsic holding a cost event (its Withdraw or Transfer is the amount).
+        """Of each block's System.Events: the number of records, and decoded only those
+        `revenue_events` reads: the revenue events themselves and every record of an extrinsic
+        holding a cost event (its Withdraw or Transfer is the amount).
 
-        The records are located by the runtime's type layout (indexers.substrate.layout), the
-        ones needed are cut out into one shorter `Vec<EventRecord>` a block, and all blocks'
-        are decoded in one bt-decode call (a call costs milliseconds whatever it decodes).
+        The records are located by the runtime's type layout (indexers.substrate.layout).
+        The values of the events in `DIRECT_RECORDS` whose fields have a fixed layout are read
+        from their bytes at the offsets the metadata gives; the other records needed are cut
+        out into one shorter `Vec<EventRecord>` a block, and all blocks' are decoded in one
+        bt-decode call (a call costs milliseconds whatever it decodes), each checked to be the
+        pallet, event and phase it was located as. The first record of each directly read
+        event a decoder meets is decoded by bt-decode too, and both readings must be equal.
         `revenue_events` of these records gives what it gives of `decode`'s."""
+        layout, keep, readers, phases = self.layout, self._keep, self.readers, self._phases
+        apply = layout.apply_extrinsic
+        phase_sizes, events = layout.phase_sizes, layout.events
         counts: list[int] = []
-        keep: list[list[RecordSpan]] = []
+        done: list[list[EventRecord | None]] = []
+        # for bt-decode: per block, (slot in its records or -1, index, key, start, end)
+        todo: list[list[tuple[int, int, int, int, int]]] = []
         subs: list[bytes] = []
         for raw in blocks:
             try:
-                spans = self.layout.spans(raw)
+                count, kept = layout.locate(raw, keep)
+                if any(keep[k] == 2 for _, k, _, _ in kept):
+                    kept = self._with_cost_siblings(raw, kept)
             except LayoutError as exc:
                 raise EventShapeError(
                     f"System.Events does not fit the metadata of spec {self.spec_version}: {exc}"
                 ) from exc
-            cost = {s.extrinsic_index for s in spans
-                    if s.pallet == "SubtensorModule" and s.name in _COST_EVENTS}
-            wanted = [s for s in spans if (s.pallet, s.name) in REVENUE_RECORDS
-                      or (s.extrinsic_index is not None and s.extrinsic_index in cost)]
-            counts.append(len(spans))
-            keep.append(wanted)
-            subs.append(compact_encode(len(wanted))
-                        + b"".join(raw[s.start : s.end] for s in wanted))
+            records: list[EventRecord | None] = []
+            need: list[tuple[int, int, int, int, int]] = []
+            for i, key, start, end in kept:
+                reader = readers.get(key)
+                if reader is None:
+                    need.append((len(records), i, key, start, end))
+                    records.append(None)
+                    continue
+                ph = raw[start]
+                pallet, name = events[key]
+                records.append(EventRecord(
+                    i, phases[ph],
+                    int.from_bytes(raw[start + 1 : start + 5], "little") if ph == apply else None,
+                    pallet, name, reader.unpack(raw, start + phase_sizes[ph] + 2),
+                ))
+                if key not in self.checked:
+                    need.append((-1 - (len(records) - 1), i, key, start, end))
+                    self.checked.add(key)
+            counts.append(count)
+            done.append(records)
+            todo.append(need)
+            if need:
+                subs.append(compact_encode(len(need))
+                            + b"".join(raw[s:e] for _, _, _, s, e in need))
+        decoded = iter(self._decode_many(subs))
+        out = []
+        for raw, count, records, need in zip(blocks, counts, done, todo, strict=True):
+            if need:
+                for (slot, i, key, start, _), r in zip(need, next(decoded), strict=True):
+                    rec = record_of(i, r)
+                    pallet, name = events[key]
+                    if slot >= 0:
+                        if (rec.pallet, rec.name, rec.extrinsic_index) != (
+                            pallet, name, layout.extrinsic_of(raw, start)
+                        ):
+                            raise EventShapeError(
+                                f"event record {i}: located as {pallet}.{name}, decoded as "
+                                f"{rec.pallet}.{rec.name}"
+                            )
+                        records[slot] = rec
+                        continue
+                    direct = records[-1 - slot]
+                    if _with_bytes32(rec, readers[key]) != direct:
+                        raise EventShapeError(
+                            f"event record {i} ({pallet}.{name}): read from its bytes as "
+                            f"{direct!r}, decoded by bt-decode as {rec!r}"[:400]
+                        )
+            out.append((count, records))  # type: ignore[arg-type]  # every slot is filled
+        return out
+
+    def _with_cost_siblings(
+        self, raw: bytes, kept: list[tuple[int, int, int, int]]
+    ) -> list[tuple[int, int, int, int]]:
+        """The kept records and every record of an extrinsic holding a cost event."""
+        layout = self.layout
+        cost = {layout.extrinsic_of(raw, start) for _, k, start, _ in kept if self._keep[k] == 2}
+        cost.discard(None)
+        _, every = layout.locate(raw, ALL_EVENTS)
+        return [r for r in every
+                if self._keep[r[1]] or layout.extrinsic_of(raw, r[2]) in cost]
+
+    def _decode_many(self, subs: list[bytes]) -> list[list[dict[str, Any]]]:
+        if not subs:
+            return []
         try:
-            decoded = bt_decode.decode_list(
+            return bt_decode.decode_list(  # type: ignore[no-any-return]
                 [f"scale_info::{self.events_type}"] * len(subs), self.registry, subs
             )
         except Exception as exc:  # bt-decode raises plain exceptions for bad bytes
@@ -143,19 +249,6 @@ class RuntimeDecoder:
                 f"System.Events does not decode with the metadata of spec {self.spec_version}: "
                 f"{exc}"
             ) from exc
-        out = []
-        for count, wanted, recs in zip(counts, keep, decoded, strict=True):
-            records = [record_of(s.index, r) for s, r in zip(wanted, recs, strict=True)]
-            for s, rec in zip(wanted, records, strict=True):
-                if (rec.pallet, rec.name, rec.extrinsic_index) != (
-                    s.pallet, s.name, s.extrinsic_index
-                ):
-                    raise EventShapeError(
-                        f"event record {s.index}: located as {s.pallet}.{s.name}, decoded as "
-                        f"{rec.pallet}.{rec.name}"
-                    )
-            out.append((count, records))
-        return out
 
 
 def _events_type_id(doc: dict[str, Any]) -> int:
@@ -166,6 +259,28 @@ def _events_type_id(doc: dict[str, Any]) -> int:
             if entry["name"] == "Events":
                 return int(entry["ty"]["Plain"])
     raise EventShapeError("the metadata has no System.Events storage entry")
+
+
+def _with_bytes32(rec: EventRecord, reader: FieldsReader) -> EventRecord:
+    """A bt-decode record of a directly read event with its 32-byte values as bytes, the
+    shape the direct reading gives (bt-decode gives an AccountId32 as ((32 ints),))."""
+    if not reader.bytes32:
+        return rec
+    f = rec.fields
+    if reader.names is None:
+        if not isinstance(f, tuple):
+            raise EventShapeError(f"event record {rec.index}: fields {f!r}"[:200])
+        fields: Any = tuple(_bytes32(v) if i in reader.bytes32 else v for i, v in enumerate(f))
+    else:
+        if not isinstance(f, dict):
+            raise EventShapeError(f"event record {rec.index}: fields {f!r}"[:200])
+        fields = {n: _bytes32(f[n]) if i in reader.bytes32 else f[n]
+                  for i, n in enumerate(reader.names)}
+    return replace(rec, fields=fields)
+
+
+def _bytes32(value: Any) -> bytes:
+    return bytes.fromhex(account_hex(value)[2:])
 
 
 def record_of(index: int, raw: dict[str, Any]) -> EventRecord:
@@ -179,7 +294,10 @@ def record_of(index: int, raw: dict[str, Any]) -> EventRecord:
 
 
 def account_hex(value: Any) -> str:
-    """An AccountId32 as bt-decode gives it (((32 ints),)) to 0x-hex."""
+    """An AccountId32 as read from its bytes (32 bytes) or as bt-decode gives it
+    (((32 ints),)) to 0x-hex."""
+    if isinstance(value, bytes) and len(value) == 32:
+        return "0x" + value.hex()
     while isinstance(value, tuple) and len(value) == 1 and isinstance(value[0], tuple):
         value = value[0]
     if not (isinstance(value, tuple | list) and len(value) == 32):

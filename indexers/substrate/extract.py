@@ -8,7 +8,8 @@ blake2-256 of the extrinsic's bytes), and the header (`chain_getHeader`) of a bo
 without one. The spec version is read at the chunk's two ends; where they differ the upgrade
 block is found by bisection, so a chunk costs two or three `state_getRuntimeVersion` calls,
 not one per block. Reads follow the finalized head (GRANDPA), so there is no reorg walk; a
-node that pruned the asked state is refused clearly.
+node that pruned the asked state is refused clearly. The rows are appended to one list per
+column, block after block in block and event order, and made into the lake's table at once.
 """
 
 from __future__ import annotations
@@ -16,20 +17,22 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+
+import pyarrow as pa
 
 from chains.substrate import StatePruned, SubstrateHeader, extrinsic_hash
 from chains.substrate import connect as connect
 from depinrev.catalogue import CATALOGUE
 from depinrev.config import Config, ConfigError, SourceConfig, SourceKind, SubstrateChainConfig
+from depinrev.lake import DATASETS as LAKE_SCHEMAS
 from depinrev.lake import Checkpoint, ReorgRecord
 from indexers.chunked import (
     ChainReport,
     Header,
-    amount_fields,
+    amount_columns,
     blocks_table,
-    rows_table,
     run_bounded,
+    sorted_table,
 )
 from indexers.driver import ChunkOutput, SessionOnChain
 from indexers.substrate.events import RevenueEvent, RuntimeDecoder, revenue_events
@@ -102,7 +105,7 @@ class SubstrateSession(SessionOnChain):
             list(range(lo, min(end, lo + size - 1) + 1)) for lo in range(start, end + 1, size)
         ]
 
-        def read(numbers: list[int]) -> tuple[list[dict[str, Any]], dict[int, Header], int]:
+        def read(numbers: list[int]) -> tuple[int, _Columns, dict[int, Header], int]:
             """A batch of blocks: hashes, events, then the bodies of blocks with revenue."""
             hashes = self.client.block_hashes(numbers)
             events = self.client.events_many(hashes)
@@ -126,7 +129,7 @@ class SubstrateSession(SessionOnChain):
                          if any(ev.record.extrinsic_index is not None for ev in r)]
             bodies = dict(zip(with_body, self.client.blocks_many([found[n][0] for n in with_body]),
                               strict=True))
-            rows: list[dict[str, Any]] = []
+            cols = _Columns(src.token)
             headers: dict[int, Header] = {}
             for n, (h, spec, revenue) in sorted(found.items()):
                 head, extrinsics = bodies[n] if n in bodies else (self.client.header(h), [])
@@ -134,23 +137,25 @@ class SubstrateSession(SessionOnChain):
                     raise StatePruned(f"asked block {n} by hash {h}, the node answered "
                                       f"{head.number}")
                 headers[n] = _header(head)
-                rows.extend(self._rows(src, headers[n], revenue, spec, extrinsics))
-            return rows, headers, count
+                cols.add(headers[n], revenue, spec, extrinsics)
+            return numbers[0], cols, headers, count
 
-        rows: list[dict[str, Any]] = []
+        # the parts in block order (they finish in any order), so the rows come sorted
+        parts = sorted(run_bounded(read, groups, self.chain.concurrency), key=lambda p: p[0])
+        cols = _Columns(src.token)
         headers: dict[int, Header] = {}
         n_events = 0
-        for part_rows, part_headers, count in run_bounded(read, groups, self.chain.concurrency):
-            rows.extend(part_rows)
+        for _, part_cols, part_headers, count in parts:
+            cols.extend(part_cols)
             headers.update(part_headers)
             n_events += count
         with self.stats.lock:
             self.stats.blocks += end - start + 1
             self.stats.events += n_events
-            self.stats.revenue_events += len(rows)
+            self.stats.revenue_events += len(cols.log_index)
             self.stats.spec_versions.update(s for _, _, s in specs)
         return ChunkOutput(
-            {DATASET: rows_table(DATASET, rows)},
+            {DATASET: cols.table(self.chain_id, self.network, src)},
             blocks_table(self.network, self.chain_id, headers, {start, end}),
             (headers[start].hash, headers[end].hash),
         )
@@ -198,53 +203,107 @@ class SubstrateSession(SessionOnChain):
             out.append((lo, a, s_lo))
             lo, s_lo = b, spec(b)
 
-    def _rows(
-        self,
-        src: SourceConfig,
-        header: Header,
-        found: list[RevenueEvent],
-        spec: int,
-        extrinsics: list[str],
-    ) -> list[dict[str, Any]]:
-        rows = []
+
+class _Columns:
+    """The tao_events rows of a run of blocks as lists, one per column that varies (appended
+    block by block, in block and event order), made into the lake's table at once."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token  # the source's token (an amount in it has no unit of its own)
+        self.block_number: list[int] = []
+        self.block_hash: list[str] = []
+        self.block_timestamp: list[int] = []
+        self.spec_version: list[int] = []
+        self.tokens: list[str] = []
+        self.event: list[str] = []
+        self.transaction_hash: list[str] = []
+        self.transaction_index: list[int] = []
+        self.log_index: list[int] = []
+        self.extrinsic_index: list[int | None] = []
+        self.pallet: list[str] = []
+        self.event_name: list[str] = []
+        self.netuid: list[int | None] = []
+        self.account: list[str | None] = []
+        self.amount: list[int | None] = []
+        self.tip: list[int | None] = []
+
+    def add(
+        self, header: Header, found: list[RevenueEvent], spec: int, extrinsics: list[str]
+    ) -> None:
+        """One block's revenue events (in event order) as rows."""
+        tx_hashes: dict[int, str] = {}  # a stake's fee and its transaction fee share one
         for ev in found:
             r = ev.record
-            if r.extrinsic_index is not None:
-                if r.extrinsic_index >= len(extrinsics):
+            ext = r.extrinsic_index
+            if ext is not None:
+                if ext >= len(extrinsics):
                     raise StatePruned(
                         f"block {header.number}: event {r.index} names extrinsic "
-                        f"{r.extrinsic_index}, the block has {len(extrinsics)}"
+                        f"{ext}, the block has {len(extrinsics)}"
                     )
-                tx_hash = extrinsic_hash(extrinsics[r.extrinsic_index])
-                tx_index = r.extrinsic_index
+                tx_hash = tx_hashes.get(ext)
+                if tx_hash is None:
+                    tx_hash = tx_hashes[ext] = extrinsic_hash(extrinsics[ext])
+                self.transaction_hash.append(tx_hash)
+                self.transaction_index.append(ext)
             else:
-                tx_hash, tx_index = r.phase, BLOCK_EVENT_TX_INDEX
-            rows.append(
-                {
-                    "chain_id": self.chain_id,
-                    "network": self.network,
-                    "source": src.name,
-                    "token": ev.unit or src.token,
-                    "address": src.address,
-                    "event": ev.kind,
-                    "block_number": header.number,
-                    "block_hash": header.hash,
-                    "block_timestamp": header.timestamp,
-                    "transaction_hash": tx_hash,
-                    "transaction_index": tx_index,
-                    "log_index": r.index,
-                    "extrinsic_index": r.extrinsic_index,
-                    "event_index": r.index,
-                    "spec_version": spec,
-                    "pallet": r.pallet,
-                    "event_name": r.name,
-                    "netuid": ev.netuid,
-                    "account": ev.account,
-                    **amount_fields("amount", ev.amount),
-                    **amount_fields("tip", ev.tip),
-                }
-            )
-        return rows
+                self.transaction_hash.append(r.phase)
+                self.transaction_index.append(BLOCK_EVENT_TX_INDEX)
+            self.tokens.append(ev.unit or self.token)
+            self.event.append(ev.kind)
+            self.log_index.append(r.index)
+            self.extrinsic_index.append(ext)
+            self.pallet.append(r.pallet)
+            self.event_name.append(r.name)
+            self.netuid.append(ev.netuid)
+            self.account.append(ev.account)
+            self.amount.append(ev.amount)
+            self.tip.append(ev.tip)
+        k = len(found)
+        self.block_number.extend([header.number] * k)
+        self.block_hash.extend([header.hash] * k)
+        self.block_timestamp.extend([header.timestamp] * k)
+        self.spec_version.extend([spec] * k)
+
+    def extend(self, other: _Columns) -> None:
+        for name, values in vars(other).items():
+            if isinstance(values, list):
+                getattr(self, name).extend(values)
+
+    def table(self, chain_id: int, network: str, src: SourceConfig) -> pa.Table:
+        """The lake table (schema `tao_events`), in block and log-index order."""
+        n = len(self.log_index)
+        amount, amount_str = amount_columns(self.amount)
+        tip, tip_str = amount_columns(self.tip)
+        values: dict[str, list[object] | pa.Array] = {
+            "chain_id": [chain_id] * n,
+            "network": [network] * n,
+            "source": [src.name] * n,
+            "token": self.tokens,
+            "address": [src.address] * n,
+            "event": self.event,
+            "block_number": self.block_number,
+            "block_hash": self.block_hash,
+            "block_timestamp": self.block_timestamp,
+            "transaction_hash": self.transaction_hash,
+            "transaction_index": self.transaction_index,
+            "log_index": self.log_index,
+            "extrinsic_index": self.extrinsic_index,
+            "event_index": self.log_index,
+            "spec_version": self.spec_version,
+            "pallet": self.pallet,
+            "event_name": self.event_name,
+            "netuid": self.netuid,
+            "account": self.account,
+            "amount": amount,
+            "amount_str": amount_str,
+            "tip": tip,
+            "tip_str": tip_str,
+        }
+        schema = LAKE_SCHEMAS[DATASET]
+        cols = [v if isinstance(v := values[f.name], pa.Array) else pa.array(v, f.type)
+                for f in schema]
+        return sorted_table(pa.Table.from_arrays(cols, schema=schema))
 
 
 def _spec_at(specs: list[tuple[int, int, int]], n: int) -> int:

@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
+from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 
 from depinrev.lake import DATASETS, Lake
-from indexers.chunked import admissible, aligned_range, plan_chunks, run_budgeted, writer_lock
+from indexers.chunked import (
+    admissible,
+    aligned_range,
+    amount_columns,
+    amount_fields,
+    plan_chunks,
+    run_budgeted,
+    sorted_table,
+    writer_lock,
+)
 
 
 def test_chunks_follow_the_grid():
@@ -109,3 +120,28 @@ def test_budgeted_pool_raises_the_first_error():
 
     with pytest.raises(ValueError, match="chunk 3 failed"):
         list(run_budgeted(fn, range(8), workers=2, budget=100, cost=lambda r: 1))
+
+
+def test_amount_columns_keep_exact_integers_and_null_what_decimal38_cannot_hold():
+    values = [0, 5, None, -7, 10**38 - 1, 10**38, -(10**38), 2**64 - 1]
+    amount, text = amount_columns(values)
+    assert amount.type == pa.decimal128(38, 0)
+    assert amount.to_pylist() == [Decimal(0), Decimal(5), None, Decimal(-7),
+                                  Decimal("99999999999999999999999999999999999999"), None, None,
+                                  Decimal("18446744073709551615")]
+    assert text.to_pylist() == ["0", "5", None, "-7", "9" * 38, "1" + "0" * 38,
+                                "-1" + "0" * 38, "18446744073709551615"]
+    # what the row-by-row form gives
+    rows = [amount_fields("a", v) for v in values]
+    assert amount.to_pylist() == [r["a"] for r in rows]
+    assert text.to_pylist() == [r["a_str"] for r in rows]
+
+
+def test_a_table_already_in_lake_order_is_kept_and_another_is_sorted_stably():
+    ordered = pa.table({"block_number": [3, 3, 5, 9], "log_index": [0, 4, 1, 1],
+                        "tag": ["a", "b", "c", "d"]})
+    assert sorted_table(ordered) is ordered
+    mixed = pa.table({"block_number": [5, 3, 5, 3], "log_index": [1, 2, 0, 2],
+                      "tag": ["a", "b", "c", "d"]})
+    assert sorted_table(mixed).to_pydict() == {
+        "block_number": [3, 3, 5, 5], "log_index": [2, 2, 0, 1], "tag": ["b", "d", "c", "a"]}

@@ -20,11 +20,18 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import bt_decode
 import pytest
 
 from chains.substrate import aura_slot
-from indexers.substrate.events import EventShapeError, RuntimeDecoder, revenue_events
+from indexers.substrate.events import (
+    DIRECT_RECORDS,
+    EventShapeError,
+    RuntimeDecoder,
+    revenue_events,
+)
 from tests.support.paths import REPO
 
 BLOCK_608 = "0x48795d0cb44df9867fbe9b6a7ea035e3e6406ad9b10b5b49af8b2b2f7efe6927"
@@ -134,6 +141,55 @@ def test_decoding_only_the_revenue_records_finds_what_the_full_decode_finds(finn
     assert revenue_events(records, 393) == revenue_events(dec.decode(raw), 393)
     with pytest.raises(EventShapeError, match="does not fit the metadata of spec 393"):
         dec.revenue_records([raw[:-7]])
+    with pytest.raises(EventShapeError, match=rf"records end at byte {len(raw)} of "
+                                              rf"{len(raw) + 1}"):
+        dec.revenue_records([raw + b"\x00"])
+
+
+@pytest.mark.parametrize("block", [BLOCK_608, BLOCK_635])
+def test_every_located_record_decodes_alone_as_in_the_whole_block(finney, block):
+    """The layout walk's record boundaries (fixed sizes, compacts, vectors, variants): each
+    record cut out alone decodes (bt-decode) to what it is in the whole block."""
+    dec = RuntimeDecoder(393, finney["metadata"])
+    raw = finney["storage"][block]
+    whole = bt_decode.decode(f"scale_info::{dec.events_type}", dec.registry, raw)
+    spans = dec.layout.spans(raw)
+    assert len(spans) == EXPECTED_RECORDS[block]
+    alone = bt_decode.decode_list([f"scale_info::{dec.events_type}"] * len(spans), dec.registry,
+                                  [b"\x04" + raw[s.start : s.end] for s in spans])
+    assert [a for (a,) in alone] == list(whole)
+    assert Counter((s.pallet, s.name) for s in spans) == EXPECTED_COUNTS[block]
+
+
+@pytest.mark.parametrize("block", [BLOCK_608, BLOCK_635])
+def test_values_read_from_the_bytes_equal_bt_decodes_on_every_record(finney, block):
+    """Every record of the events read without bt-decode (fees, stakes, unstakes, Withdraw,
+    Transfer in these blocks): the direct reading equals bt-decode's, field for field."""
+    dec = RuntimeDecoder(393, finney["metadata"])
+    raw = finney["storage"][block]
+    whole = bt_decode.decode(f"scale_info::{dec.events_type}", dec.registry, raw)
+    compared: Counter[tuple[str, str]] = Counter()
+    for s in dec.layout.spans(raw):
+        reader = dec.readers.get(dec.layout.keys[(s.pallet, s.name)])
+        if reader is None:
+            continue
+        ((name, fields),) = whole[s.index]["event"][s.pallet][0].items()
+        direct = reader.unpack(raw, s.start + dec.layout.phase_sizes[raw[s.start]] + 2)
+        assert (name, _in_bt_decode_shape(direct)) == (s.name, fields)
+        compared[(s.pallet, s.name)] += 1
+    assert compared == {k: n for k, n in EXPECTED_COUNTS[block].items() if k in DIRECT_RECORDS}
+    assert sum(compared.values()) == {BLOCK_608: 44, BLOCK_635: 42}[block]
+
+
+def _in_bt_decode_shape(value: Any) -> Any:
+    """A direct reading as bt-decode gives it: a 32-byte value as ((32 ints),)."""
+    if isinstance(value, bytes):
+        return (tuple(value),)
+    if isinstance(value, dict):
+        return {k: _in_bt_decode_shape(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_in_bt_decode_shape(v) for v in value)
+    return value
 
 
 @pytest.mark.parametrize("block", [BLOCK_608, BLOCK_635])
