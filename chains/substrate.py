@@ -273,6 +273,17 @@ class SubstrateClient:
             raise SubstrateError(f"RAORecycledForRegistration({netuid}) is {len(raw)} bytes, not 8")
         return int.from_bytes(raw, "little")
 
+    def network_min_lock_cost(self, block_hash: str, default: bytes) -> int:
+        """SubtensorModule.NetworkMinLockCost (u64 rao; NETWORKS.md's "NetworkMinLock") in the
+        state after `block_hash`; unset, it reads as the runtime's default (`default`, the
+        storage entry's default bytes in the metadata)."""
+        raw = self.storage(storage_key("SubtensorModule", "NetworkMinLockCost"), block_hash)
+        if raw is None:
+            raw = default
+        if len(raw) != 8:
+            raise SubstrateError(f"NetworkMinLockCost at {block_hash} is {len(raw)} bytes, not 8")
+        return int.from_bytes(raw, "little")
+
     # --- metadata ------------------------------------------------------------------------
     def metadata(self, spec_version: int, block_hash: str) -> bytes:
         """Metadata V15 (as Option<OpaqueMetadata>) of a spec version: from memory, from the

@@ -209,9 +209,10 @@ CATALOGUE: dict[SourceKind, SourceKindSpec] = {
             "in rao; an unstake fee in the subnet's alpha, token `alpha`)",
             _events(
                 "tao_events",
-                ("transaction_fee", ("amount", "tip")),
+                # the tip is inside actual_fee (the amount): in the lake, not a rule's field
+                ("transaction_fee", ("amount",)),
                 ("registration_burn", ("amount",)),
-                ("network_lock", ("amount",)),
+                ("network_lock", ("amount", "min_lock")),
                 ("stake_fee", ("amount",)),
                 ("unstake_fee", ("amount",)),
                 ("key_swap_cost", ("amount",)),

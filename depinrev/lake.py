@@ -106,6 +106,8 @@ DATASETS: dict[str, pa.Schema] = {
             pa.field("account", pa.string()),
             *_amount("amount"),
             *_amount("tip"),
+            # a network_lock's NetworkMinLock in force (at the parent block), at most the lock
+            *_amount("min_lock"),
         ]
     ),
 }

@@ -101,6 +101,9 @@ class RevenueEvent:
     netuid: int | None
     account: str | None  # the payer (hex AccountId32), where the event names one
     unit: str | None = None  # the amount's unit when it is not the source's token (alpha)
+    # network_lock: the NetworkMinLock in force (read from storage by the reader), at most
+    # the lock: the part of it that seeds the subnet's pool instead of being recycled
+    min_lock: int | None = None
 
 
 class RuntimeDecoder:
@@ -113,6 +116,8 @@ class RuntimeDecoder:
         self.registry = bt_decode.PortableRegistry.from_metadata_v15(md)
         doc = json.loads(md.to_json())
         self.events_type = _events_type_id(doc)
+        # a subnet lock's NetworkMinLockCost seeds the new subnet's pool (extract.py reads it)
+        self.min_lock_default = storage_default(doc, "SubtensorModule", "NetworkMinLockCost")
         self.layout = layout = EventsLayout(doc, self.events_type)
         self._record_type = f"scale_info::{self.layout.record_type}"
         # `locate` marks: 1 a revenue record, 2 a cost event (every record of its extrinsic)
@@ -249,6 +254,18 @@ class RuntimeDecoder:
                 f"System.Events does not decode with the metadata of spec {self.spec_version}: "
                 f"{exc}"
             ) from exc
+
+
+def storage_default(doc: dict[str, Any], pallet: str, item: str) -> bytes | None:
+    """The default value (SCALE bytes) of a pallet's storage item in a metadata V15 document;
+    None where the runtime has no such item."""
+    for p in doc["pallets"]:
+        if p["name"] != pallet:
+            continue
+        for entry in (p.get("storage") or {}).get("entries", []):
+            if entry["name"] == item:
+                return bytes(entry["default"])
+    return None
 
 
 def _events_type_id(doc: dict[str, Any]) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 
@@ -137,7 +137,7 @@ class SubstrateSession(SessionOnChain):
                     raise StatePruned(f"asked block {n} by hash {h}, the node answered "
                                       f"{head.number}")
                 headers[n] = _header(head)
-                cols.add(headers[n], revenue, spec, extrinsics)
+                cols.add(headers[n], self._with_min_lock(revenue, spec, head), spec, extrinsics)
             return numbers[0], cols, headers, count
 
         # the parts in block order (they finish in any order), so the rows come sorted
@@ -179,6 +179,22 @@ class SubstrateSession(SessionOnChain):
                 dec = RuntimeDecoder(spec, self.client.metadata(spec, block_hash))
                 self._decoders[spec] = dec
             return dec
+
+    def _with_min_lock(
+        self, revenue: list[RevenueEvent], spec: int, head: SubstrateHeader
+    ) -> list[RevenueEvent]:
+        """A block's network locks with the NetworkMinLockCost in force when they were taken
+        (the state of the parent block; at most the lock): from spec 233 that part seeds the
+        new subnet's pool and only the rest is recycled (NETWORKS.md). Runtimes without the
+        item leave it NULL."""
+        if not any(ev.kind == "network_lock" for ev in revenue):
+            return revenue
+        default = self._decoders[spec].min_lock_default
+        if default is None:
+            return revenue
+        cost = self.client.network_min_lock_cost(head.parent_hash, default)
+        return [replace(ev, min_lock=min(cost, ev.amount)) if ev.kind == "network_lock" else ev
+                for ev in revenue]
 
     def _spec_ranges(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """(first block, last block, spec version) covering [start, end]: spec versions only
@@ -226,6 +242,7 @@ class _Columns:
         self.account: list[str | None] = []
         self.amount: list[int | None] = []
         self.tip: list[int | None] = []
+        self.min_lock: list[int | None] = []
 
     def add(
         self, header: Header, found: list[RevenueEvent], spec: int, extrinsics: list[str]
@@ -259,6 +276,7 @@ class _Columns:
             self.account.append(ev.account)
             self.amount.append(ev.amount)
             self.tip.append(ev.tip)
+            self.min_lock.append(ev.min_lock)
         k = len(found)
         self.block_number.extend([header.number] * k)
         self.block_hash.extend([header.hash] * k)
@@ -275,6 +293,7 @@ class _Columns:
         n = len(self.log_index)
         amount, amount_str = amount_columns(self.amount)
         tip, tip_str = amount_columns(self.tip)
+        min_lock, min_lock_str = amount_columns(self.min_lock)
         values: dict[str, list[object] | pa.Array] = {
             "chain_id": [chain_id] * n,
             "network": [network] * n,
@@ -299,6 +318,8 @@ class _Columns:
             "amount_str": amount_str,
             "tip": tip,
             "tip_str": tip_str,
+            "min_lock": min_lock,
+            "min_lock_str": min_lock_str,
         }
         schema = LAKE_SCHEMAS[DATASET]
         cols = [v if isinstance(v := values[f.name], pa.Array) else pa.array(v, f.type)

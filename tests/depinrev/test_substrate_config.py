@@ -38,12 +38,17 @@ def test_rules_cover_spec_versions_up_to_the_next_listed_one():
     """Versions between the listed ones follow the nearest earlier rule; a rule without
     labels ends the one before it."""
     rows = [r for r in expand_rules(load_config(MAINNET)) if r.network == "bittensor"]
-    ranges = {(r.event, r.label): (r.spec_from, r.spec_to) for r in rows}
-    assert ranges[("transaction_fee", "holders_revenue")] == (0, 379)
-    assert ranges[("transaction_fee", "supply_side_revenue")] == (380, None)
-    assert ranges[("network_lock", "holders_revenue")] == (233, 400)
+    ranges = {(r.event, r.field, r.label): (r.spec_from, r.spec_to) for r in rows}
+    assert ranges[("transaction_fee", "amount", "holders_revenue")] == (0, 379)
+    assert ranges[("transaction_fee", "amount", "supply_side_revenue")] == (380, None)
+    assert ranges[("network_lock", "amount", "holders_revenue")] == (233, 400)
+    # the lock's NetworkMinLockCost part is taken off over the same versions
+    assert ranges[("network_lock", "min_lock", "holders_revenue")] == (233, 400)
+    assert {(r.field, r.label, r.share_numerator) for r in rows if r.event == "network_lock"} == {
+        ("amount", "fees", 1), ("amount", "holders_revenue", 1),
+        ("min_lock", "fees", -1), ("min_lock", "holders_revenue", -1)}
     assert not [r for r in rows if r.event == "network_lock" and r.spec_from == 401]
-    assert ranges[("registration_burn", "holders_revenue")] == (0, None)
+    assert ranges[("registration_burn", "amount", "holders_revenue")] == (0, None)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +60,9 @@ def test_rules_cover_spec_versions_up_to_the_next_listed_one():
         (lambda d: d["networks"]["bittensor"]["revenue_rules"][0].update(labels={}),
          "give at least one label"),
         (lambda d: d["chains"]["bittensor"].update(kind="polkadot"), "substrate"),
+        # the tip is inside the fee: a rule on it would count it twice, so it is no field
+        (lambda d: d["networks"]["bittensor"]["revenue_rules"][0].update(field="tip"),
+         "field 'tip' is not an amount of 'transaction_fee'"),
     ],
 )
 def test_wrong_bittensor_files_are_refused_naming_the_field(tmp_path, mutate, message):

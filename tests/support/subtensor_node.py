@@ -69,6 +69,7 @@ class LedgerRow:
     transaction_hash: str
     spec_version: int
     token: str = "tao"  # the amount's unit: alpha for an unstake fee
+    min_lock: int | None = None  # a network lock's NetworkMinLockCost part (at most the lock)
 
 
 @dataclass
@@ -79,6 +80,8 @@ class SubtensorChain:
     time_of: Callable[[int], int]
     upgrade_at: int
     pruned_below: int = 0
+    # SubtensorModule.NetworkMinLockCost as set at blocks (sudo); unset before the first
+    min_lock_cost_set: dict[int, int] = field(default_factory=dict)
     ledger: list[LedgerRow] = field(default_factory=list)
     metadata_calls: dict[int, int] = field(default_factory=dict)
 
@@ -99,6 +102,12 @@ class SubtensorChain:
     def spec(self, n: int) -> int:
         return SPEC if n >= self.upgrade_at else OLD_SPEC
 
+    def min_lock_cost(self, n: int) -> int | None:
+        """NetworkMinLockCost in the state after block n; None while unset (the runtime's
+        default applies)."""
+        set_at = [b for b in self.min_lock_cost_set if b <= n]
+        return self.min_lock_cost_set[max(set_at)] if set_at else None
+
     # --- generation ----------------------------------------------------------------------
     def _generate(self, n: int) -> tuple[bytes, list[str]]:
         spec = self.spec(n)
@@ -114,10 +123,11 @@ class SubtensorChain:
 
             def add(pallet: str, name: str, fields: Any, ledger: str | None = None,
                     amount: int = 0, tip: int | None = None, netuid: int | None = None,
-                    i: int = i, tx: str = tx, token: str = "tao") -> None:
+                    i: int = i, tx: str = tx, token: str = "tao",
+                    min_lock: int | None = None) -> None:
                 if ledger is not None:
                     self.ledger.append(LedgerRow(n, len(records), i, ledger, amount, tip,
-                                                 netuid, tx, spec, token))
+                                                 netuid, tx, spec, token, min_lock))
                 records.append(_rec(i, pallet, name, fields))
 
             add("Balances", "Withdraw", {"who": who, "amount": ext.fee + FEE_SLACK})
@@ -128,8 +138,11 @@ class SubtensorChain:
                     "registration_burn", ext.amount, None, ext.netuid)
             elif ext.kind == "network":
                 add("Balances", "Withdraw", {"who": who, "amount": ext.amount})
+                # the cost in force when the extrinsic ran: the parent block's state
+                cost = self.min_lock_cost(n - 1)
+                cost = DEFAULT_MIN_LOCK_COST if cost is None else cost
                 add("SubtensorModule", "NetworkAdded", (ext.netuid, 0), "network_lock",
-                    ext.amount, None, ext.netuid)
+                    ext.amount, None, ext.netuid, min_lock=min(cost, ext.amount))
             elif ext.kind == "hotkey_swap":
                 add("Balances", "Withdraw", {"who": who, "amount": ext.amount})
                 add("SubtensorModule", "HotkeySwapped",
@@ -226,6 +239,9 @@ class SubtensorChain:
             netuid = int.from_bytes(bytes.fromhex(key[len(prefix):]), "little")
             total = sum(a for b, a in self.recycled.get(netuid, []) if b <= n)
             return "0x" + total.to_bytes(8, "little").hex() if total else None
+        if key == storage_key("SubtensorModule", "NetworkMinLockCost"):
+            cost = self.min_lock_cost(n)
+            return None if cost is None else "0x" + cost.to_bytes(8, "little").hex()
         return None
 
     def rpc_state_call(self, method: str, data: str, h: str) -> str:
@@ -276,6 +292,10 @@ BLOCK_SECONDS = 43_200  # 3,600 Aura slots between blocks: 320 blocks span three
 HEAD = 320  # finalized head; 2025Q2 begins at block 118, 2025Q3 at block 300
 UPGRADE_AT = 160  # spec 256 below, 393 from here
 CHUNK = 50
+# NetworkMinLockCost: the default of the spec-393 metadata (1,000 TAO), then set by sudo at
+# block 240 and again at the subnet registration's own block 250 (the lock reads block 249's)
+DEFAULT_MIN_LOCK_COST = 1_000 * 10**9
+MIN_LOCK_COST_SET = {240: 40 * 10**9, 250: 55 * 10**9}
 NETUID_A, NETUID_B, NETUID_C = 3, 5, 7
 
 SCHEDULE: dict[int, list[Extrinsic]] = {
@@ -307,7 +327,7 @@ def chain_time(n: int) -> int:
 
 def make_chain(metadata: bytes, *, pruned_below: int = 0) -> SubtensorChain:
     return SubtensorChain(metadata, HEAD, SCHEDULE, chain_time, UPGRADE_AT,
-                          pruned_below=pruned_below)
+                          pruned_below=pruned_below, min_lock_cost_set=MIN_LOCK_COST_SET)
 
 
 def write_config(path: Path, mainnet: Path, rpc_env: str, cache: Path) -> Path:

@@ -50,12 +50,19 @@ lease_takes as (
     where take_amount_str is not null
 ),
 
--- Bittensor: one amount per revenue event (the tip stays in the lake, inside actual_fee);
--- spec_version lets a revenue rule cover a range of runtime versions.
+-- Bittensor: the amount of every revenue event (the tip stays in the lake, inside
+-- actual_fee), and a subnet lock's NetworkMinLockCost (field min_lock: the part of the lock
+-- that seeds the new subnet's pool); spec_version lets a rule cover a range of runtimes.
 tao_amounts as (
     select {{ common }}, 'tao_events' as dataset, 'amount' as field,
         amount_raw, amount_str, amount_overflow, spec_version
     from {{ ref('stg_lake__tao_events') }}
+    union all
+    select {{ common }}, 'tao_events' as dataset, 'min_lock' as field,
+        min_lock_raw as amount_raw, min_lock_str as amount_str,
+        min_lock_overflow as amount_overflow, spec_version
+    from {{ ref('stg_lake__tao_events') }}
+    where min_lock_str is not null
 )
 
 select * from burns

@@ -14,6 +14,7 @@ renamed as (
         account,
         {{ amount_columns('amount') }},
         {{ amount_columns('tip') }},
+        {{ amount_columns('min_lock') }},
         lake_file
     from source
 )

@@ -63,7 +63,8 @@ def _lake_rows(lake: Path) -> list[tuple]:
     rows = read_dataset(Lake(lake), "tao_events", "bittensor").to_pylist()
     return sorted(
         (r["block_number"], r["log_index"], r["transaction_index"], r["event"], r["amount_str"],
-         r["tip_str"], r["netuid"], r["transaction_hash"], r["spec_version"], r["token"])
+         r["tip_str"], r["netuid"], r["transaction_hash"], r["spec_version"], r["token"],
+         r["min_lock_str"])
         for r in rows
     )
 
@@ -76,7 +77,7 @@ def test_lake_equals_the_generators_ledger(node, tmp_path: Path):
     want = sorted(
         (r.block, r.event_index, r.extrinsic_index, r.event, str(r.amount),
          None if r.tip is None else str(r.tip), r.netuid, r.transaction_hash, r.spec_version,
-         r.token)
+         r.token, None if r.min_lock is None else str(r.min_lock))
         for r in chain.ledger
     )
     assert _lake_rows(tmp_path / "lake") == want
@@ -90,6 +91,11 @@ def test_lake_equals_the_generators_ledger(node, tmp_path: Path):
     assert {w[9] for w in want if w[3] != "unstake_fee"} == {"tao"}
     assert kinds.count("registration_burn") == 3
     assert kinds.count("network_lock") == kinds.count("stake_fee") == 1
+    # the lock's NetworkMinLockCost is block 249's state (40 TAO, set at 240), not the 55 TAO
+    # set by its own block 250 nor the runtime's default
+    assert [(w[0], w[4], w[10]) for w in want if w[3] == "network_lock"] == [
+        (250, str(100 * 10**9), str(40 * 10**9))]
+    assert all(w[10] is None for w in want if w[3] != "network_lock")
     assert [w[4] for w in want if w[3] == "key_swap_cost"] == [str(10**9)]
     burns = sorted(int(w[4]) for w in want if w[3] == "registration_burn")
     assert burns == [1_500_000_000, 2_000_000_000, 2_000_000_001]
@@ -104,7 +110,8 @@ def test_lake_equals_the_generators_ledger(node, tmp_path: Path):
         f"spec{OLD_SPEC}.metadata-v15.scale", f"spec{SPEC}.metadata-v15.scale"]
     # spec versions read at chunk ends and by bisection, not at every block
     assert server.calls["state_getRuntimeVersion"] < 40
-    assert server.calls["state_getStorage"] == HEAD
+    # System.Events of every block, and the one subnet lock's NetworkMinLockCost
+    assert server.calls["state_getStorage"] == HEAD + 1
 
     blocks = read_dataset(Lake(tmp_path / "lake"), "blocks", "bittensor").to_pylist()
     assert all(b["block_timestamp"] == chain_time(b["block_number"]) for b in blocks)
