@@ -153,3 +153,15 @@ def metadata_without_last_field(metadata_option: bytes, variant: str, n_fields: 
     head = body[: at + len(marker) - len(compact_encode(n_fields))]
     new = head + compact_encode(n_fields - 1) + body[at + len(marker) : p] + body[end:]
     return b"\x01" + compact_encode(len(new)) + new
+
+
+def in_bt_decode_shape(value: Any) -> Any:
+    """A value read straight from SCALE bytes in bt-decode's shape: a 32-byte value as
+    ((32 ints),), containers alike (the reader's direct reading is compared with bt-decode's)."""
+    if isinstance(value, bytes):
+        return (tuple(value),)
+    if isinstance(value, dict):
+        return {k: in_bt_decode_shape(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(in_bt_decode_shape(v) for v in value)
+    return value

@@ -22,7 +22,7 @@ from indexers.substrate.events import (
     revenue_events,
 )
 from indexers.substrate.layout import FieldsReader
-from tests.support.scale_encode import Registry
+from tests.support.scale_encode import Registry, in_bt_decode_shape
 from tests.support.subtensor_node import spec393_metadata
 
 U64 = 2**64 - 1
@@ -102,7 +102,7 @@ def test_the_direct_reading_equals_bt_decodes(block):
         ((name, fields),) = full[span.index]["event"][span.pallet][0].items()
         direct = reader.unpack(raw, span.start + dec.layout.phase_sizes[raw[span.start]] + 2)
         assert name == span.name
-        assert _as_bt_decode(direct) == fields
+        assert in_bt_decode_shape(direct) == fields
         compared += 1
     assert compared == len(RECORDS) - 4  # all but the four ExtrinsicSuccess
 
@@ -137,14 +137,3 @@ def test_a_direct_reading_bt_decode_disagrees_with_is_refused(block):
     with pytest.raises(EventShapeError, match=r"event record 4 \(TransactionPayment."
                                               r"TransactionFeePaid\): read from its bytes"):
         dec.revenue_records([raw])
-
-
-def _as_bt_decode(value: Any) -> Any:
-    """A direct reading in bt-decode's shape: a 32-byte value as ((32 ints),)."""
-    if isinstance(value, bytes):
-        return (tuple(value),)
-    if isinstance(value, dict):
-        return {k: _as_bt_decode(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_as_bt_decode(v) for v in value)
-    return value

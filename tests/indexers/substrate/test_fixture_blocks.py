@@ -20,7 +20,6 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import bt_decode
 import pytest
@@ -33,6 +32,7 @@ from indexers.substrate.events import (
     revenue_events,
 )
 from tests.support.paths import REPO
+from tests.support.scale_encode import in_bt_decode_shape
 
 BLOCK_608 = "0x48795d0cb44df9867fbe9b6a7ea035e3e6406ad9b10b5b49af8b2b2f7efe6927"
 BLOCK_635 = "0x81617dc8ede17528d8f8aab64c84285a166f73e120ff6d2acd11e3419a95abec"
@@ -175,21 +175,11 @@ def test_values_read_from_the_bytes_equal_bt_decodes_on_every_record(finney, blo
             continue
         ((name, fields),) = whole[s.index]["event"][s.pallet][0].items()
         direct = reader.unpack(raw, s.start + dec.layout.phase_sizes[raw[s.start]] + 2)
-        assert (name, _in_bt_decode_shape(direct)) == (s.name, fields)
+        assert (name, in_bt_decode_shape(direct)) == (s.name, fields)
         compared[(s.pallet, s.name)] += 1
     assert compared == {k: n for k, n in EXPECTED_COUNTS[block].items() if k in DIRECT_RECORDS}
     assert sum(compared.values()) == {BLOCK_608: 44, BLOCK_635: 42}[block]
 
-
-def _in_bt_decode_shape(value: Any) -> Any:
-    """A direct reading as bt-decode gives it: a 32-byte value as ((32 ints),)."""
-    if isinstance(value, bytes):
-        return (tuple(value),)
-    if isinstance(value, dict):
-        return {k: _in_bt_decode_shape(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_in_bt_decode_shape(v) for v in value)
-    return value
 
 
 @pytest.mark.parametrize("block", [BLOCK_608, BLOCK_635])
