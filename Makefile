@@ -66,16 +66,19 @@ lint: bootstrap
 	$(UV) run ruff check .
 
 ## bench: devnet of ~1.1M logs (built once, cached in bench/.cache), raw RPC ceiling vs cryo vs
-## the indexer, warehouse build and query, memory runs; writes docs/benchmarks.md
+## the indexer, warehouse build and query, memory runs; writes docs/benchmarks.md; then the
+## Bittensor year of bench-tao
 bench: bootstrap
 	$(UV) run python bench/run.py
 	$(UV) run python bench/warehouse_builds.py
 	$(UV) run python bench/real_networks.py
+	$(UV) run python bench/tao.py --days 3
 
 ## bench-tao: a synthetic Finney year: days indexed from a replay node (throughput, RSS per
 ## day), a 365-day lake (~87M rows) in the exact lake schema, the warehouse built on it from
 ## scratch and with one day added (docs/benchmarks.md, "Bittensor"); about 14 minutes on an
-## idle machine, so it is not part of `make bench`
+## idle machine. `uv run python bench/tao.py --days 365` indexes the whole year from the
+## replay node first (about 20 minutes more)
 bench-tao: bootstrap
 	$(UV) run python bench/tao.py --days 3
 

@@ -200,6 +200,12 @@ def _rss_now() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _rss_range(days: list[dict[str, Any]]) -> str:
+    if len(days) <= 10:
+        return str([mib(d["rss_now"]) for d in days])
+    return f"{mib(min(d['rss_now'] for d in days))} to {mib(max(d['rss_now'] for d in days))}"
+
+
 def mib(b: float) -> str:
     return f"{b / 2**20:,.0f} MiB"
 
@@ -366,7 +372,8 @@ def main() -> None:
         print(f"indexing, measured over days {steady[0]['day']}-{steady[-1]['day']}: "
               f"{blocks / wall:,.0f} blocks/s, {rows / wall:,.0f} rows/s, "
               f"{wall / rows * 1e6:.1f} s wall and {cpu / rows * 1e6:.1f} s CPU per million "
-              f"rows; RSS after each day {[mib(d['rss_now']) for d in days]}", flush=True)
+              f"rows; RSS after each day {_rss_range(days)}, peak "
+              f"{mib(max(d['rss_peak'] for d in days))}", flush=True)
         year_blocks = 365 * BLOCKS_PER_DAY
         print(f"a year ({year_blocks:,} blocks) at this rate (extrapolated): "
               f"{year_blocks / (blocks / wall) / 3600:.2f} h", flush=True)
