@@ -4,29 +4,8 @@
 -- `unobservable`, int_network_unobservable) is NULL, with unobservable_figures and
 -- unobservable_reason saying which and why.
 {% set labels = ['fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
-with per_event as (
-    select * from {{ ref('int_revenue_per_event') }}
-),
-
-daily as (
-    select
-        network,
-        block_date as revenue_date,
-        any_value(quarter) as quarter,
-        token,
-        any_value(token_symbol) as token_symbol,
-        any_value(decimals) as decimals,
-        {% for l in labels %}
-        coalesce(sum({{ l }}_raw), 0) as {{ l }}_raw,
-        coalesce(sum({{ l }}_usd_priced), 0) as {{ l }}_usd_priced,
-        {% endfor %}
-        count(*) as event_count,
-        cast(sum(labelled_row_count) as bigint) as labelled_row_count,
-        cast(sum(unpriced_row_count) as bigint) as unpriced_row_count,
-        min(block_number) as first_block,
-        max(block_number) as last_block
-    from per_event
-    group by network, block_date, token
+with daily as (
+    select * from {{ ref('int_revenue_daily_totals') }}
 ),
 
 unobservable as (

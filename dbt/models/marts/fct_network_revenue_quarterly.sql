@@ -8,8 +8,10 @@
 -- network declares unobservable is NULL (never an audited 0), with unobservable_figures and
 -- unobservable_reason.
 {% set labels = ['fees', 'supply_side_revenue', 'protocol_revenue', 'holders_revenue'] %}
-with per_event as (
-    select * from {{ ref('int_revenue_per_event') }}
+-- the days' figures (int_revenue_daily_totals): an event has one day and one quarter, so the
+-- days' sums and event counts add up to the quarter's
+with days as (
+    select * from {{ ref('int_revenue_daily_totals') }}
 ),
 
 audits as (
@@ -25,14 +27,14 @@ network_tokens as (
     inner join {{ ref('stg_config__source_tokens') }} as st
         on rules.network = st.network and rules.source = st.source
     union
-    select distinct network, token from per_event
+    select distinct network, token from days
 ),
 
 network_quarters as (
     select network, quarter from audits
     where quarter_completeness = 'complete' or audit_status in ('fail', 'error')
     union
-    select distinct network, quarter from per_event
+    select distinct network, quarter from days
 ),
 
 spine as (
@@ -50,12 +52,12 @@ totals as (
         sum({{ l }}_raw) as {{ l }}_raw,
         sum({{ l }}_usd_priced) as {{ l }}_usd_priced,
         {% endfor %}
-        count(*) as event_count,
+        cast(sum(event_count) as bigint) as event_count,
         cast(sum(labelled_row_count) as bigint) as labelled_row_count,
         cast(sum(unpriced_row_count) as bigint) as unpriced_row_count,
-        min(block_number) as first_event_block,
-        max(block_number) as last_event_block
-    from per_event
+        min(first_block) as first_event_block,
+        max(last_block) as last_event_block
+    from days
     group by network, quarter, token
 ),
 
