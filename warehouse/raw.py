@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from depinrev.lake import ALL_SCHEMAS, ChunkFile, Lake, file_sha256
+from depinrev.lake import ALL_SCHEMAS, ChunkFile, Lake, LakeError, file_sha256
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,27 @@ def verified_hash(path: Path, cache: HashCache | None = None) -> VerifiedHash:
     return fresh
 
 
+def check_format(c: ChunkFile) -> None:
+    """A lake file's columns are its dataset's, in order (its Parquet footer, read on every
+    build: a file whose hash is cached may still predate a column). A file of another lake
+    format (e.g. tao_events before min_lock) would fail inside DuckDB with a binder error, or
+    worse, the raw view would take the first file's columns: refused here, naming it."""
+    names = pq.read_schema(c.path).names
+    want = ALL_SCHEMAS[c.dataset].names
+    if names != want:
+        missing = [n for n in want if n not in names]
+        unknown = [n for n in names if n not in want]
+        raise LakeError(
+            f"{c.path}: not in the lake format of {c.dataset} (missing columns {missing}, "
+            f"unknown {unknown}, or another order): written by another depinrev version; "
+            f"index its blocks again (`depinrev index --network {c.network} --from-block "
+            f"{c.start} --to-block {c.end} --overwrite`)"
+        )
+
+
 def _describe(c: ChunkFile, root: Path, cache: HashCache | None = None) -> LakeFile:
     path = c.path.resolve()
+    check_format(c)
     v = verified_hash(path, cache)
     return LakeFile(
         dataset=c.dataset,
