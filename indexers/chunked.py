@@ -154,13 +154,7 @@ def rows_table(dataset: str, rows: list[dict[str, Any]]) -> pa.Table:
     """A lake table from row dicts (missing columns NULL), sorted by block and log index."""
     schema = DATASETS[dataset]
     cols = [pa.array([r.get(f.name) for r in rows], f.type) for f in schema]
-    t = pa.Table.from_arrays(cols, schema=schema)
-    if t.num_rows:
-        order = pc.sort_indices(
-            t, sort_keys=[("block_number", "ascending"), ("log_index", "ascending")]
-        )
-        t = t.take(order)
-    return t
+    return sorted_table(pa.Table.from_arrays(cols, schema=schema))
 
 
 def blocks_table(

@@ -283,10 +283,6 @@ class EventsLayout:
                 raise LayoutError(arg)
         return pos
 
-    def skip(self, ty: int, data: bytes, pos: int) -> int:
-        """The position after a value of type `ty` at `pos`."""
-        return self.walk(self.plan(ty), data, pos)
-
     # --- records -------------------------------------------------------------------------
     def locate(
         self, data: bytes, keep: bytes | bytearray
