@@ -266,22 +266,23 @@ class SubstrateClient:
         cumulative registration burn in rao (u64; unset reads as its default, 0)."""
         key = storage_key("SubtensorModule", "RAORecycledForRegistration",
                           netuid.to_bytes(2, "little"))
-        raw = self.storage(key, self.block_hash(number))
-        if raw is None:
-            return 0
-        if len(raw) != 8:
-            raise SubstrateError(f"RAORecycledForRegistration({netuid}) is {len(raw)} bytes, not 8")
-        return int.from_bytes(raw, "little")
+        return self._u64(key, self.block_hash(number), bytes(8),
+                         f"RAORecycledForRegistration({netuid})")
 
     def network_min_lock_cost(self, block_hash: str, default: bytes) -> int:
         """SubtensorModule.NetworkMinLockCost (u64 rao; NETWORKS.md's "NetworkMinLock") in the
         state after `block_hash`; unset, it reads as the runtime's default (`default`, the
         storage entry's default bytes in the metadata)."""
-        raw = self.storage(storage_key("SubtensorModule", "NetworkMinLockCost"), block_hash)
+        key = storage_key("SubtensorModule", "NetworkMinLockCost")
+        return self._u64(key, block_hash, default, f"NetworkMinLockCost at {block_hash}")
+
+    def _u64(self, key: str, block_hash: str, default: bytes, what: str) -> int:
+        """A u64 storage value at a block; unset, its `default` bytes."""
+        raw = self.storage(key, block_hash)
         if raw is None:
             raw = default
         if len(raw) != 8:
-            raise SubstrateError(f"NetworkMinLockCost at {block_hash} is {len(raw)} bytes, not 8")
+            raise SubstrateError(f"{what} is {len(raw)} bytes, not 8")
         return int.from_bytes(raw, "little")
 
     # --- metadata ------------------------------------------------------------------------
