@@ -202,10 +202,14 @@ KINDS = {
 
 
 def main() -> None:
+    from depinrev import process
+
+    process.start()  # as the CLI's main does
     kind, spec_path = sys.argv[1], sys.argv[2]
     spec = json.loads(Path(spec_path).read_text())
     result = KINDS[kind](spec)
     print("BENCH-RESULT " + json.dumps(result), flush=True)
+    process.end()
 
 
 if __name__ == "__main__":

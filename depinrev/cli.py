@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from depinrev import process
 from depinrev.terminal import Progress, err, one_line, out, say_error
 
 if TYPE_CHECKING:
@@ -475,6 +476,7 @@ def _with_notes(message: str, exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """The `depinrev` entry point: run the typer app, turn every error into one line."""
+    process.start()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_wanted(args)
     try:
@@ -503,6 +505,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(EXIT_BUG)
         say_error(_with_notes(str(exc), exc))
         sys.exit(code)
+    finally:
+        process.end()  # every path out of here ends the process
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

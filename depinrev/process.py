@@ -1,0 +1,29 @@
+"""How a depinrev program starts and ends: process-wide settings that only an entry point
+(the CLI's `main`, the bench's workers) may make, never a library.
+
+Measured on the bench's dense chain (docs/benchmarks.md, "The dense chain on the idle
+machine"): numpy's OpenBLAS starts a thread per core when numpy is imported, and they spin
+for a while (~0.15 CPU-s of a 2.4 s indexing run, on the cores the node also needs), though
+nothing in depinrev does linear algebra; and at exit the interpreter's collector walks every
+object the imports made (~0.09 s with polars, pyarrow and pydantic loaded).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+
+def start() -> None:
+    """Before anything imports numpy: one BLAS thread (a user's own setting wins)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def end() -> None:
+    """Just before the process exits: leave the objects to the OS instead of the collector
+    (output is already flushed and files closed; finalizers still run). Not once DuckDB is
+    loaded: its bindings (nanobind) count instances left at exit and print them to stderr as
+    leaks, which a user would read as a bug."""
+    if "duckdb" not in sys.modules:
+        gc.freeze()
