@@ -281,3 +281,31 @@ def test_a_long_error_object_is_the_nodes_answer_not_a_fault():
     with canned([refuse]) as (url, seen), _client(url) as c, pytest.raises(RangeTooLarge):
         c.call_parsed("eth_getLogs", [flt], lambda b, i: checked_logs(b, i, flt, 0, 9))
     assert len(seen) == 1  # refused at once, not retried as a garbled answer
+
+
+def test_https_endpoints_verify_against_the_ca_bundle_and_plain_http_makes_no_tls():
+    import ssl
+
+    import urllib3
+
+    secure = JsonRpcClient("https://user:p%40ss@rpc.example.org/v1/KEY?x=1")
+    plain = JsonRpcClient("HTTP://127.0.0.1:8545")
+    try:
+        assert isinstance(secure._pool, urllib3.HTTPSConnectionPool)
+        tls = secure._pool.conn_kw["ssl_context"]
+        assert tls is not None and tls.verify_mode is ssl.CERT_REQUIRED and tls.check_hostname
+        assert tls.cert_store_stats()["x509_ca"] > 0
+        assert secure._target == "/v1/KEY?x=1"
+        assert secure._pool.headers["authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
+        assert type(plain._pool) is urllib3.HTTPConnectionPool and plain._target == "/"
+    finally:
+        secure.close()
+        plain.close()
+
+
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:8546", "127.0.0.1:8545", "http://"])
+def test_an_rpc_url_that_is_not_http_is_a_configuration_error(url: str):
+    from depinrev.config import ConfigError
+
+    with pytest.raises(ConfigError, match="not an http:// or https:// URL"):
+        JsonRpcClient(url)
