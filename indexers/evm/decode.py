@@ -39,6 +39,11 @@ RAW_LOG_SCHEMA = pa.schema(
     ]
 )
 
+# An eth_getLogs answer as Arrow reads it: its logs are the result array's structs.
+_BODY_SCHEMA = pa.schema([("result", pa.list_(pa.struct(list(RAW_LOG_SCHEMA))))])
+# Arrow's JSON block size is an int32: a larger body (never seen) takes the exact path.
+_MAX_BLOCK = 2**31 - 2
+
 # 10**38 as two big-endian uint64 halves: the bound of decimal128(38, 0).
 _D38 = 10**38
 _D38_HI = np.uint64(_D38 >> 64)
@@ -67,9 +72,9 @@ def parse_logs_body(body: bytes, request_id: int | None = None) -> pa.Table:
     and the number of logs parsed must equal the number of objects in it. A body cut anywhere,
     an HTML page, or another request's answer is a DecodeError (a BadResponse: retried).
 
-    Compact bodies (the usual case) take the fast path: the array is rewritten as NDJSON and
-    read by Arrow's C++ reader, with no Python object per log. Any other valid JSON (spaces,
-    newlines, another key order, nested values) is parsed with orjson: slower, same result.
+    The fast path reads the body in place with Arrow's C++ reader, with no Python object per
+    log; what it cannot take (a body with newlines inside, nested values, a field of the wrong
+    JSON type) is parsed with orjson: slower, same result or the same error.
     """
     key = body.find(b'"result"')
     if key < 0:
@@ -93,28 +98,27 @@ def parse_logs_body(body: bytes, request_id: int | None = None) -> pa.Table:
         if body[start + 1 : end].strip(_WS):
             raise DecodeError(f"eth_getLogs result is not a list of objects: {body[:200]!r}")
         return RAW_LOG_SCHEMA.empty_table()
-    first = body.find(b"{", start, end)
-    last = body.rfind(b"}", start, end)
-    # Compact: no whitespace at the array's edges and no newline inside (objects separated
-    # otherwise than by "},{" make Arrow fail or count wrong, and take the exact path below).
-    compact = first == start + 1 and last == end - 1 and body.find(b"\n", start, end) < 0
-    if not compact:
+    if len(body) >= _MAX_BLOCK:
         return _parse_logs_slow(body, request_id)
-    # "},{" -> "}\n{" keeps every offset (same length): the body is rewritten once and Arrow
-    # reads the array's span of it in place (no slice copy of a dense chunk's megabytes)
-    ndjson = pa.py_buffer(body.replace(b"},{", b"}\n{")).slice(first, last + 1 - first)
-    opts = pj.ParseOptions(explicit_schema=RAW_LOG_SCHEMA, unexpected_field_behavior="ignore")
+    # The whole body is one JSON document, {"result": [log, ...]} to Arrow's reader: one
+    # block, read in place (no copy, no rewrite of the array into NDJSON: ~30% less CPU and
+    # page faults on a dense chunk's 10 MB, docs/benchmarks.md); the logs are the struct
+    # array inside, taken as a table without a copy.
+    opts = pj.ParseOptions(explicit_schema=_BODY_SCHEMA, unexpected_field_behavior="ignore")
     try:
-        table = pj.read_json(
-            pa.BufferReader(ndjson), parse_options=opts,
-            read_options=pj.ReadOptions(block_size=1 << 22),
+        doc = pj.read_json(
+            pa.BufferReader(pa.py_buffer(body)), parse_options=opts,
+            read_options=pj.ReadOptions(block_size=len(body) + 1, use_threads=False),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return _parse_logs_slow(body, request_id)
-    if table.num_rows != n_objects:
+    if doc.num_rows != 1 or doc.column("result").null_count:
+        return _parse_logs_slow(body, request_id)
+    logs = next(c for c in doc.column("result").chunks if len(c)).flatten()
+    if len(logs) != n_objects:
         # objects nested inside a log (never in a spec log) or a garbled array: parse exactly
         return _parse_logs_slow(body, request_id)
-    return table
+    return pa.Table.from_struct_array(logs)
 
 
 def _loads(body: bytes) -> object:

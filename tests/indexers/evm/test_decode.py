@@ -74,6 +74,21 @@ def test_compact_and_pretty_bodies_parse_the_same():
     assert row["n_topics"] == 2 and row["topic2"] is None
 
 
+def test_a_compact_body_is_read_in_place_by_arrow_with_the_exact_parsers_result(monkeypatch):
+    import indexers.evm.decode as decode
+
+    other = {**LOG, "logIndex": "0x20", "topics": [LOG["topics"][0]], "removed": True}
+    body = orjson.dumps({"jsonrpc": "2.0", "id": 7, "result": [LOG, other, LOG]})
+    exact = decode._parse_logs_slow(body, 7)
+
+    def no_slow_path(body: bytes, request_id: int | None) -> None:
+        raise AssertionError("a compact body took the exact (orjson) path")
+
+    monkeypatch.setattr(decode, "_parse_logs_slow", no_slow_path)
+    fast = parse_logs_body(body, 7)
+    assert fast.schema == exact.schema and fast.equals(exact) and fast.num_rows == 3
+
+
 def test_empty_result_and_missing_result():
     assert parse_logs_body(b'{"jsonrpc":"2.0","id":1,"result":[]}').num_rows == 0
     with pytest.raises(DecodeError, match="no result"):
