@@ -4,7 +4,8 @@
 Measured on the bench's dense chain (docs/benchmarks.md, "The dense chain on the idle
 machine"): numpy's OpenBLAS starts a thread per core when numpy is imported, and they spin
 for a while (~0.15 CPU-s of a 2.4 s indexing run, on the cores the node also needs), though
-nothing in depinrev does linear algebra; and at exit the interpreter's collector walks every
+nothing in depinrev does linear algebra; Arrow's C++ default pool is its bundled mimalloc
+unless the environment says otherwise before pyarrow loads (indexers.memory); and at exit the interpreter's collector walks every
 object the imports made (~0.09 s with polars, pyarrow and pydantic loaded).
 """
 
@@ -16,8 +17,12 @@ import sys
 
 
 def start() -> None:
-    """Before anything imports numpy: one BLAS thread (a user's own setting wins)."""
+    """Before anything imports numpy or pyarrow (a user's own settings win): one BLAS
+    thread; and Arrow's C++ default pool on the system allocator, which indexers.memory
+    bounds (Arrow's bundled mimalloc keeps freed pages resident: the Parquet writer's
+    buffers alone added ~80-100 MiB to the dense chain's peak RSS)."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 def end() -> None:

@@ -1,18 +1,25 @@
 """Keep an indexing process's resident memory close to what it actually holds.
 
-The indexer moves multi-megabyte buffers through several threads (response bodies, their
-NDJSON copies, Arrow and Parquet buffers). glibc's malloc serves a buffer above its mmap
+The indexer moves multi-megabyte buffers through several threads (response bodies, Arrow
+tables, polars frames, Parquet buffers). glibc's malloc serves a buffer above its mmap
 threshold with mmap and returns it on free, but it raises that threshold after such a free
 (up to 32 MiB), after which the same buffers come from per-thread heap arenas whose freed
 pages stay resident. On the bench chain that kept a 1M-log run at about 1.0-1.1 GiB of peak
-RSS; with a fixed 1 MiB threshold, 1 MiB trim threshold and two arenas it stayed near
-750-830 MiB (docs/benchmarks.md), for a few percent of CPU spent in mmap/munmap.
+RSS. Fixed settings (two arenas, freed heap tops above 1 MiB trimmed) bound it.
+
+The mmap threshold itself is a trade: at 1 MiB every chunk's large buffers are fresh
+mappings, so every page of them is faulted in and zeroed again (~200,000 faults, ~30% of the
+indexer's CPU on the dense bench chain); fixed at 32 MiB (glibc's own ceiling) the heap
+reuses them: ~80,000 faults, ~0.25 CPU-s less on the dense chain, for ~60 MiB more peak RSS
+(docs/benchmarks.md, "The dense chain on the idle machine").
 
 Arrow's buffers (the decoded tables, the Parquet writer's) come from Arrow's default memory
-pool, its bundled jemalloc, which keeps freed pages resident for a while and is not bound by
-these settings. Once glibc is tuned, Arrow allocates from glibc as well (its system pool): on
-the dense bench chain (240,000 logs, four 16,000-log chunks in flight) peak RSS went from
-538-548 MiB to 410-424 MiB for the same CPU time.
+pool, its bundled mimalloc (jemalloc in older versions), which keeps freed pages resident
+for a while and is not bound by these settings. Once glibc is tuned, Arrow allocates from
+glibc as well (its system pool) for what pyarrow allocates; the Parquet writer's encoders
+take Arrow's C++ default pool, which only ARROW_DEFAULT_MEMORY_POOL=system set before pyarrow
+loads changes (depinrev.process.start does, for the CLI): on the dense chain ~80-100 MiB
+less peak RSS.
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ log = logging.getLogger(__name__)
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
-LARGE_BUFFER = 1 << 20
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 1 << 20
 ARENAS = 2
 
 
@@ -41,7 +49,7 @@ def bound_heap_growth() -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    settings = ((M_MMAP_THRESHOLD, LARGE_BUFFER), (M_TRIM_THRESHOLD, LARGE_BUFFER),
+    settings = ((M_MMAP_THRESHOLD, MMAP_THRESHOLD), (M_TRIM_THRESHOLD, TRIM_THRESHOLD),
                 (M_ARENA_MAX, ARENAS))
     ok = all(mallopt(param, value) == 1 for param, value in settings)
     if not ok:
