@@ -5,8 +5,9 @@ Measured on the bench's dense chain (docs/benchmarks.md, "The dense chain on the
 machine"): numpy's OpenBLAS starts a thread per core when numpy is imported, and they spin
 for a while (~0.15 CPU-s of a 2.4 s indexing run, on the cores the node also needs), though
 nothing in depinrev does linear algebra; Arrow's C++ default pool is its bundled mimalloc
-unless the environment says otherwise before pyarrow loads (indexers.memory); and at exit the interpreter's collector walks every
-object the imports made (~0.09 s with polars, pyarrow and pydantic loaded).
+unless the environment says otherwise before pyarrow loads (indexers.memory); and at exit
+the interpreter's collector walks every object the imports made (~0.09 s with polars,
+pyarrow and pydantic loaded).
 """
 
 from __future__ import annotations

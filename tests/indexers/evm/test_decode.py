@@ -92,7 +92,7 @@ def test_a_compact_body_is_read_in_place_by_arrow_with_the_exact_parsers_result(
 @pytest.mark.parametrize("element", [None, 1, "0x1", [], {"data": {"nested": 1}}])
 def test_a_result_element_that_is_not_a_log_object_is_refused(element):
     body = orjson.dumps({"jsonrpc": "2.0", "id": 3, "result": [LOG, element, LOG]})
-    with pytest.raises(DecodeError, match="not a list of objects|wrong shape"):
+    with pytest.raises(DecodeError, match=r"not a list of objects|wrong shape"):
         parse_logs_body(body, 3)
 
 
