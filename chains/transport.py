@@ -261,14 +261,14 @@ class JsonRpcClient:
         self.max_backoff = max_backoff
         self._ids = itertools.count(1)
         self._id_lock = threading.Lock()
-        self._pool, self._target = _connection_pool(url, self.host, timeout, pool_size)
+        self._http = _Http(url, self.host, timeout, pool_size)
         self.stats = {"requests": 0, "retries": 0, "range_errors": 0, "bytes": 0}
 
     def __repr__(self) -> str:
         return f"JsonRpcClient({self.host})"
 
     def close(self) -> None:
-        self._pool.close()
+        self._http.close()
 
     def __enter__(self) -> JsonRpcClient:
         return self
@@ -290,10 +290,7 @@ class JsonRpcClient:
             delay: float | None = None
             try:
                 self.stats["requests"] += 1
-                resp = self._pool.urlopen(
-                    "POST", self._target, body=payload, retries=False, redirect=False,
-                    preload_content=True,  # the whole body, or an error if it is cut short
-                )
+                resp = self._http.post(payload)
                 status = resp.status
                 if status in _RETRY_STATUS:
                     delay = _retry_after(resp.headers.get("retry-after"))
@@ -315,7 +312,7 @@ class JsonRpcClient:
             except _RateLimited as exc:
                 fault = str(exc)
             except Urllib3Error as exc:  # refused, reset, timed out, cut short, TLS
-                fault = _transport_fault(exc, self._target)
+                fault = _transport_fault(exc, self._http.target)
             attempt += 1
             if attempt > self.max_retries:
                 span = f" {where}" if where else ""
@@ -488,38 +485,71 @@ def _transport_fault(exc: Exception, target: str) -> str:
     return f"{name}: {text}" if text else name
 
 
-def _connection_pool(
-    url: str, shown: str, timeout: float, size: int
-) -> tuple[urllib3.HTTPConnectionPool, str]:
-    """A keep-alive connection pool to the URL's host, and the request target (path and
-    query) to POST to. The body is read whole into one buffer as the server sends it (what
-    httpx did in 64 KiB pieces joined at the end cost ~6x the CPU and ~50,000 page faults
-    per 144 MB of eth_getLogs answers: docs/benchmarks.md). A plain-http endpoint (a local
-    node) makes no TLS context; https verifies against certifi's CA bundle. Credentials in
-    the URL's user part are sent as HTTP basic auth."""
-    try:
-        parts = urllib3.util.parse_url(url)
-    except urllib3.exceptions.LocationParseError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.host:
-        raise ConfigError(f"RPC URL {shown} is not an http:// or https:// URL")
-    headers = {"content-type": "application/json", "accept-encoding": "gzip, deflate"}
-    if parts.auth:
-        headers.update(urllib3.util.make_headers(basic_auth=unquote(parts.auth)))
-    common: dict[str, Any] = {
-        "maxsize": size,
-        "timeout": urllib3.Timeout(connect=min(10.0, timeout), read=timeout),
-        "retries": False,
-        "headers": headers,
-    }
-    pool: urllib3.HTTPConnectionPool
-    if parts.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            parts.host, parts.port, ssl_context=_tls_context(), **common
+class _Http:
+    """POSTs to one RPC URL over keep-alive connections (urllib3), through the proxy the
+    environment names for it, if any (HTTP_PROXY / HTTPS_PROXY / ALL_PROXY, minus NO_PROXY,
+    read as urllib reads them).
+
+    The body is read whole into one buffer as the server sends it (httpx, used before, read
+    it in 64 KiB pieces joined at the end: ~6x the CPU and ~50,000 page faults per 144 MB of
+    eth_getLogs answers, docs/benchmarks.md). A plain-http endpoint (a local node) makes no
+    TLS context; https verifies against certifi's CA bundle. Credentials in the URL's user
+    part are sent as HTTP basic auth. Redirects are not followed, nothing is retried here
+    (the client's loop does that)."""
+
+    def __init__(self, url: str, shown: str, timeout: float, size: int) -> None:
+        try:
+            parts = urllib3.util.parse_url(url)
+        except urllib3.exceptions.LocationParseError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.host:
+            raise ConfigError(f"RPC URL {shown} is not an http:// or https:// URL")
+        headers = {"content-type": "application/json", "accept-encoding": "gzip, deflate"}
+        if parts.auth:
+            headers.update(urllib3.util.make_headers(basic_auth=unquote(parts.auth)))
+        common: dict[str, Any] = {
+            "maxsize": size,
+            "timeout": urllib3.Timeout(connect=min(10.0, timeout), read=timeout),
+            "retries": False,
+        }
+        if parts.scheme == "https":
+            common["ssl_context"] = _tls_context()
+        proxy = _proxy_for(parts.scheme, parts.host)
+        self.pool: urllib3.HTTPConnectionPool | urllib3.ProxyManager
+        if proxy is not None:
+            self.pool = urllib3.ProxyManager(proxy, num_pools=1, headers=headers, **common)
+            self.target = parts._replace(auth=None).url  # a proxy is asked for the whole URL
+        else:
+            cls = (urllib3.HTTPSConnectionPool if parts.scheme == "https"
+                   else urllib3.HTTPConnectionPool)
+            self.pool = cls(parts.host, parts.port, headers=headers, **common)
+            self.target = parts.request_uri
+        self.via_proxy = proxy is not None
+
+    def post(self, payload: bytes) -> urllib3.BaseHTTPResponse:
+        return self.pool.urlopen(
+            "POST", self.target, body=payload, retries=False, redirect=False,
+            preload_content=True,  # the whole body, or an error if it is cut short
         )
-    else:
-        pool = urllib3.HTTPConnectionPool(parts.host, parts.port, **common)
-    return pool, parts.request_uri
+
+    def close(self) -> None:
+        if isinstance(self.pool, urllib3.ProxyManager):
+            self.pool.clear()
+        else:
+            self.pool.close()
+
+
+def _proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy URL the environment gives for `scheme://host`, None if none applies."""
+    if not any(k.lower().endswith("_proxy") for k in os.environ):
+        return None  # the usual case, without importing urllib.request
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    return proxy
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pytest
@@ -283,24 +283,78 @@ def test_a_long_error_object_is_the_nodes_answer_not_a_fault():
     assert len(seen) == 1  # refused at once, not retried as a garbled answer
 
 
-def test_https_endpoints_verify_against_the_ca_bundle_and_plain_http_makes_no_tls():
+def test_https_endpoints_verify_against_the_ca_bundle_and_plain_http_makes_no_tls(monkeypatch):
     import ssl
 
     import urllib3
 
+    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+                "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
     secure = JsonRpcClient("https://user:p%40ss@rpc.example.org/v1/KEY?x=1")
     plain = JsonRpcClient("HTTP://127.0.0.1:8545")
     try:
-        assert isinstance(secure._pool, urllib3.HTTPSConnectionPool)
-        tls = secure._pool.conn_kw["ssl_context"]
-        assert tls is not None and tls.verify_mode is ssl.CERT_REQUIRED and tls.check_hostname
+        pool = secure._http.pool
+        assert isinstance(pool, urllib3.HTTPSConnectionPool)
+        tls = pool.conn_kw["ssl_context"]
+        assert tls.verify_mode is ssl.CERT_REQUIRED and tls.check_hostname
         assert tls.cert_store_stats()["x509_ca"] > 0
-        assert secure._target == "/v1/KEY?x=1"
-        assert secure._pool.headers["authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
-        assert type(plain._pool) is urllib3.HTTPConnectionPool and plain._target == "/"
+        assert secure._http.target == "/v1/KEY?x=1"
+        assert pool.headers["authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
+        assert type(plain._http.pool) is urllib3.HTTPConnectionPool
+        assert plain._http.target == "/"
     finally:
         secure.close()
         plain.close()
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """A forward HTTP proxy: POST http://host:port/path is sent on to that host."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        type(self).seen.append(self.path)
+        url = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers["content-length"]))
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        conn.request("POST", url.path or "/", body=body,
+                     headers={"content-type": "application/json"})
+        answer = conn.getresponse().read()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_environments_proxy_is_used_unless_no_proxy_names_the_host(monkeypatch):
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    _ForwardProxy.seen = []
+    try:
+        with canned([_answer("0x1")]) as (url, _):
+            for var in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+                monkeypatch.delenv(var, raising=False)
+            monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
+            with _client(url + "/v2/KEY") as client:
+                assert client._http.via_proxy
+                assert client.call("eth_chainId") == "0x1"
+            assert _ForwardProxy.seen == [url + "/v2/KEY"]
+            monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+            with _client(url) as client:
+                assert not client._http.via_proxy
+                assert client.call("eth_chainId") == "0x1"
+            assert len(_ForwardProxy.seen) == 1
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
 
 
 @pytest.mark.parametrize("url", ["ws://127.0.0.1:8546", "127.0.0.1:8545", "http://"])
