@@ -27,6 +27,7 @@ Three parts, each printed with what was measured and what is extrapolated:
     uv run python bench/tao.py --days 3 [--year-days 365] [--no-build]
 """
 
+# ruff: noqa: E402  (depinrev.process.start() must run before pyarrow is imported)
 from __future__ import annotations
 
 import argparse
@@ -43,6 +44,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from depinrev import process
+
+process.start()  # as the CLI does, before pyarrow loads (Arrow's pool, one BLAS thread)
 
 import pyarrow as pa
 import pyarrow.compute as pc
