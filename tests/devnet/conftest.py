@@ -12,8 +12,6 @@ from tests.support.devnet import devnet_ports
 
 SMALL_SCALE = 0.05
 SMALL_SEED = 7
-# Free ports per test process (tests/support/devnet.py), so parallel runs never meet.
-SMALL_RPC_ENV = devnet_ports("small")
 
 
 @pytest.fixture(scope="session")
@@ -21,8 +19,9 @@ def small_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetSta
     """The chains' RPC variables point at this devnet only while it starts: the tests read its
     URLs from the state, and every other test keeps reading the shared devnet's."""
     data_dir = tmp_path_factory.mktemp("small-devnet")
+    # Free ports picked now, just before the nodes bind them (tests/support/devnet.py)
     with pytest.MonkeyPatch.context() as mp:
-        for k, v in SMALL_RPC_ENV.items():
+        for k, v in devnet_ports("small").items():
             mp.setenv(k, v)
         state = devnet_up(
             default_config_path(), data_dir, seed=SMALL_SEED, scale=SMALL_SCALE, use_cache=False

@@ -32,7 +32,6 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 ZERO = "0x" + "00" * 20
-OTHER_RPC_ENV = devnet_ports("other")
 
 
 def rpc(url: str, method: str, *params: Any) -> Any:
@@ -313,12 +312,13 @@ def test_finality_tail(small_devnet: DevnetState, ledger: list[dict[str, Any]]) 
 
 def test_determinism_cache_and_down(small_devnet: DevnetState, tmp_path: Path) -> None:
     data_dir = tmp_path / "again"
+    other_rpc_env = devnet_ports("other")  # picked now, not at collection (see devnet_ports)
     with running_devnet(
         default_config_path(),
         data_dir,
         seed=SMALL_SEED,
         scale=SMALL_SCALE,
-        rpc_env=OTHER_RPC_ENV,
+        rpc_env=other_rpc_env,
         use_cache=True,
     ) as fresh:
         assert fresh.source == "replay"
@@ -335,7 +335,7 @@ def test_determinism_cache_and_down(small_devnet: DevnetState, tmp_path: Path) -
         data_dir,
         seed=SMALL_SEED,
         scale=SMALL_SCALE,
-        rpc_env=OTHER_RPC_ENV,
+        rpc_env=other_rpc_env,
         use_cache=True,
     ) as cached:
         assert cached.source == "cache"

@@ -28,7 +28,10 @@ def _free_port() -> int:
 
 
 def devnet_ports(name: str) -> dict[str, str]:
-    """The RPC variables of devnet `name`: two free ports, fixed for this process."""
+    """The RPC variables of devnet `name`: two free ports, fixed for this process from the
+    first call. Call it right before the devnet starts, never at import: a port picked at
+    collection is released at once, and in the minutes before its devnet binds it, another
+    test process (an xdist worker with its own devnets of the same chain ids) can be given it."""
     if name not in _PORTS:
         _PORTS[name] = (_free_port(), _free_port())
     eth, arb = _PORTS[name]
