@@ -25,7 +25,8 @@ def _run(code: str, **env: str) -> str:
 
 
 def test_start_sets_one_blas_thread_and_arrows_system_pool_unless_the_user_chose(monkeypatch):
-    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "")  # restored after the test, set or not
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
     process.start()
     assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
