@@ -182,6 +182,10 @@ def cluster_env(layout: Layout, state: State) -> dict[str, str]:
         "DEPINREV_CONFIG": str(layout.config),
         "DEPINREV_LAKE": str(layout.lake),
         "DEPINREV_WAREHOUSE": str(layout.warehouse),
+        # pipelines.definitions reads it with dg.EnvVar, which refuses an unset variable: the
+        # warehouse job of a cluster was refused for it. More reported-figure CSVs, if the
+        # user gave any; none by default (the seed's are always read).
+        "DEPINREV_REPORTED_CSV": os.environ.get("DEPINREV_REPORTED_CSV", ""),
         "DAGSTER_HOME": str(layout.dagster_home),
         "DEPINREV_PG_PASSWORD": secret,
         "DEPINREV_CELERY_BROKER": f"{redis}/0",
