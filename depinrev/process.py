@@ -1,13 +1,14 @@
 """How a depinrev program starts and ends: process-wide settings that only an entry point
-(the CLI's `main`, the bench's workers) may make, never a library.
+may make (the CLI's `main`, the bench's workers, and the `pipelines` package, which is
+Dagster's code location), never a library module.
 
-Measured on the bench's dense chain (docs/benchmarks.md, "The dense chain on the idle
-machine"): numpy's OpenBLAS starts a thread per core when numpy is imported, and they spin
-for a while (~0.15 CPU-s of a 2.4 s indexing run, on the cores the node also needs), though
-nothing in depinrev does linear algebra; Arrow's C++ default pool is its bundled mimalloc
-unless the environment says otherwise before pyarrow loads (indexers.memory); and at exit
-the interpreter's collector walks every object the imports made (~0.09 s with polars,
-pyarrow and pydantic loaded).
+Measured on the bench's dense chain (docs/benchmarks.md, "What changed on 2026-12-01"):
+numpy's OpenBLAS starts a thread per core when numpy is imported, and they spin for a while
+(~0.15 CPU-s of a 2.4 s indexing run, on the cores the node also needs), though nothing in
+depinrev does linear algebra; Arrow's C++ default pool is its bundled mimalloc unless the
+environment says otherwise before pyarrow loads (indexers.memory); and at exit the
+interpreter's collector walks every object the imports made (~0.09 s with polars, pyarrow
+and pydantic loaded).
 """
 
 from __future__ import annotations

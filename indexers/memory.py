@@ -11,14 +11,14 @@ The mmap threshold itself is a trade: at 1 MiB every chunk's large buffers are f
 mappings, so every page of them is faulted in and zeroed again (~200,000 faults, ~30% of the
 indexer's CPU on the dense bench chain); fixed at 32 MiB (glibc's own ceiling) the heap
 reuses them: ~80,000 faults, ~0.25 CPU-s less on the dense chain, for ~60 MiB more peak RSS
-(docs/benchmarks.md, "The dense chain on the idle machine").
+(docs/benchmarks.md, "What changed on 2026-12-01").
 
 Arrow's buffers (the decoded tables, the Parquet writer's) come from Arrow's default memory
 pool, its bundled mimalloc (jemalloc in older versions), which keeps freed pages resident
 for a while and is not bound by these settings. Once glibc is tuned, Arrow allocates from
 glibc as well (its system pool) for what pyarrow allocates; the Parquet writer's encoders
 take Arrow's C++ default pool, which only ARROW_DEFAULT_MEMORY_POOL=system set before pyarrow
-loads changes (depinrev.process.start does, for the CLI): on the dense chain ~80-100 MiB
+loads changes (depinrev.process.start does, in every entry point): on the dense chain ~80-100 MiB
 less peak RSS.
 """
 

@@ -73,8 +73,9 @@ def parse_logs_body(body: bytes, request_id: int | None = None) -> pa.Table:
     an HTML page, or another request's answer is a DecodeError (a BadResponse: retried).
 
     The fast path reads the body in place with Arrow's C++ reader, with no Python object per
-    log; what it cannot take (a body with newlines inside, nested values, a field of the wrong
-    JSON type) is parsed with orjson: slower, same result or the same error.
+    log, whatever its spacing or key order; what it cannot take (an object or list in a log
+    field, a field of the wrong JSON type, a null in the array) is parsed with orjson: slower,
+    same result or the same error.
     """
     key = body.find(b'"result"')
     if key < 0:
